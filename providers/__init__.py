@@ -1,0 +1,1 @@
+"""Read-only provider introspection: one module per provider, each exposing ``PROVIDER``."""

@@ -1,0 +1,100 @@
+"""Verification orchestrator: each credential checked once, concurrently, within a time budget.
+
+Credentials arrive deduplicated by fingerprint, so a token found in ten places is checked once;
+a process-wide cache keeps that true across repeated scans in one process (demo, tests).
+Any failure of a provider ends as a Verification with a reason; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from providers.base import (
+    HttpSettings,
+    Introspection,
+    ProviderContext,
+    ReadOnlyHttp,
+    endpoint_for,
+    unverifiable,
+)
+from providers.guard import MutationRefused
+from providers.registry import provider_for_kind
+from scanner.model import Credential, Verification, VerificationStatus
+from scanner.redact import safe_error
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    endpoints: Mapping[str, str]
+    budget_seconds: float = 60.0
+    request_timeout: float = 10.0
+    concurrency: int = 8
+    allow_embedded_hosts: bool = False
+
+
+_CACHE: dict[tuple[str, str], Introspection] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _not_attempted(reason: str) -> Introspection:
+    return Introspection(Verification(VerificationStatus.NOT_ATTEMPTED, reason))
+
+
+def verify_one(credential: Credential, options: VerifyOptions, deadline: float,
+               semaphores: dict[str, threading.Semaphore]) -> Introspection:
+    provider = provider_for_kind(credential.kind)
+    if provider is None:
+        return _not_attempted(f"no provider check for {credential.kind}")
+    base_url, overridden = endpoint_for(provider, options.endpoints)
+    key = (credential.fingerprint, base_url)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    settings = HttpSettings(timeout=options.request_timeout, deadline=deadline)
+    semaphore = semaphores.setdefault(provider.name, threading.Semaphore(settings.concurrency_per_provider))
+    http = ReadOnlyHttp(base_url, settings, semaphore)
+    ctx = ProviderContext(http=http, endpoint_overridden=overridden,
+                          allow_embedded_hosts=options.allow_embedded_hosts,
+                          other_default_urls=provider.other_default_urls)
+    try:
+        result = provider.introspect(credential, ctx)
+    except MutationRefused as exc:
+        result = Introspection(Verification(VerificationStatus.ERROR,
+                                            f"credreach refused its own request: {safe_error(exc)}", base_url))
+    except Exception as exc:  # a provider bug must not end the scan
+        result = unverifiable(f"{provider.display_name} check failed: {safe_error(exc)}", base_url)
+    if result.verification.status in (VerificationStatus.LIVE, VerificationStatus.INVALID):
+        with _CACHE_LOCK:
+            _CACHE[key] = result
+    return result
+
+
+def verify_all(credentials: Iterable[Credential], options: VerifyOptions) -> dict[str, Introspection]:
+    """Introspect every credential; returns fingerprint -> Introspection for each one."""
+    creds = list(credentials)
+    deadline = time.monotonic() + options.budget_seconds
+    results: dict[str, Introspection] = {}
+    semaphores: dict[str, threading.Semaphore] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="verify")
+    futures: dict[Future[Introspection], Credential] = {
+        pool.submit(verify_one, c, options, deadline, semaphores): c for c in creds
+    }
+    pending = set(futures)
+    try:
+        while pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future].fingerprint] = future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    for future in pending:
+        results[futures[future].fingerprint] = unverifiable(
+            f"verification time budget of {options.budget_seconds:.0f}s exhausted (--verify-timeout)")
+    return results

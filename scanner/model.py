@@ -1,0 +1,232 @@
+"""The values that flow through credreach, one stage to the next.
+
+sources -> detect -> credentials -> reach -> providers -> policy -> reports.
+Every value is a frozen dataclass so no stage can reach back and change an earlier one.
+Raw secret values live only in :class:`Hit` and :class:`Credential` and are excluded from
+their ``repr`` so that a stray log line or traceback cannot print them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class SourceKind(str, enum.Enum):
+    """Where an agent would come across a credential."""
+
+    WORKSPACE = "workspace"
+    GIT_HISTORY = "git-history"
+    HOME = "home"
+    ENV = "env"
+
+
+class Severity(str, enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        return cls(value.strip().lower())
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class EnvClass(str, enum.Enum):
+    """How production-like a resource looks. Unknown counts as production until named otherwise."""
+
+    PRODUCTION = "production"
+    STAGING = "staging"
+    DEVELOPMENT = "development"
+    UNKNOWN = "unknown"
+
+
+class VerificationStatus(str, enum.Enum):
+    LIVE = "live"
+    INVALID = "invalid"
+    UNVERIFIABLE = "unverifiable"
+    ERROR = "error"
+    NOT_ATTEMPTED = "not attempted"
+
+
+@dataclass(frozen=True)
+class Location:
+    """One place an agent could read a credential."""
+
+    path: str
+    """File path, ``env:NAME`` for an environment variable, or ``git:COMMIT:path`` for history."""
+    line: int | None
+    column: int | None
+    source: SourceKind
+    readable: bool = True
+    """Whether the user running the scan (and so an agent running as that user) can read it."""
+    gitignored: bool = False
+    tracked: bool = False
+    store: str | None = None
+    """Name of the credential store (e.g. ``aws-credentials``) when found by a store parser."""
+    profile: str | None = None
+    """Profile, host or context inside the store (AWS profile, gh host, kube user, ...)."""
+    commit: str | None = None
+    author_date: str | None = None
+    history_only: bool = False
+    """A secret seen in git history but no longer in the working tree."""
+
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.path, self.line or 0, self.column or 0)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A single detector match: one secret at one location."""
+
+    provider: str
+    kind: str
+    secret: str = field(repr=False)
+    location: Location
+    rule: str
+    """The detector that matched (our rule id or a detect-secrets plugin name)."""
+    companions: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Other values needed to use the secret (AWS secret key next to its key id, DB host...)."""
+    specific: bool = True
+    """False for generic hits (entropy, keyword); a specific rule wins when both match."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One credential, deduplicated by fingerprint, with every place it was found."""
+
+    id: str
+    provider: str
+    kind: str
+    fingerprint: str
+    preview: str
+    locations: tuple[Location, ...]
+    secret: str = field(repr=False, compare=False)
+    companions: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Something a credential reaches: a project, environment, volume, repository, bucket..."""
+
+    kind: str
+    name: str
+    environment: str | None = None
+    env_class: EnvClass = EnvClass.UNKNOWN
+    parent: str | None = None
+    """Human path of the owner, e.g. ``project pocketos``."""
+
+    def describe(self) -> str:
+        text = f"{self.kind} `{self.name}`"
+        if self.environment and not (self.kind == "environment" and self.environment == self.name):
+            text += f" in environment `{self.environment}`"
+        if self.parent:
+            text += f" of {self.parent}"
+        return text
+
+
+class Action(str, enum.Enum):
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    ADMIN = "admin"
+    BILLING = "billing"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """An action the credential allows, tied to the resources it reaches."""
+
+    action: Action
+    operation: str
+    """Provider's own name for it: ``volumeDelete``, ``delete_repo``, ``rds:DeleteDBInstance``."""
+    resources: tuple[Resource, ...] = ()
+    certain: bool = True
+    """False where only a write probe could tell; such capabilities are reported as possible."""
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    identity: str | None = None
+    token_type: str | None = None
+    scopes: tuple[str, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    capabilities: tuple[Capability, ...] = ()
+    notes: tuple[str, ...] = ()
+    unknowns: tuple[str, ...] = ()
+    """Permissions that cannot be learned without writing; reported as unknown, never probed."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    status: VerificationStatus
+    reason: str = ""
+    endpoint: str | None = None
+    """Base URL the secret was sent to, for the report (never a host found next to the secret)."""
+    checked_at: str | None = None
+
+
+NOT_ATTEMPTED = Verification(VerificationStatus.NOT_ATTEMPTED, "verification not attempted")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A credential with what its provider said about it and the severity policy gave it."""
+
+    credential: Credential
+    verification: Verification
+    blast_radius: BlastRadius
+    severity: Severity
+    reasons: tuple[str, ...]
+    beyond_task_env: bool = False
+    agent_access: Mapping[str, object] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    name: str
+    items: int
+    """Files, blobs, variables or store files read by this source."""
+    hits: int
+
+
+@dataclass(frozen=True)
+class ScanStats:
+    roots: tuple[str, ...]
+    files_scanned: int
+    bytes_scanned: int
+    skipped: tuple[SkippedPath, ...]
+    warnings: tuple[str, ...] = ()
+    sources: tuple[SourceStats, ...] = ()
+    duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    stats: ScanStats
+    assessments: tuple[Assessment, ...]
+    resolved: tuple[str, ...] = ()
+    """Baseline fingerprints no longer found (reported as resolved)."""
+    suppressed: int = 0

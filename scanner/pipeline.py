@@ -1,0 +1,239 @@
+"""The scan pipeline: sources -> detect -> credentials -> providers -> policy.
+
+Only wiring lives here; each stage is its own module. The CLI builds :class:`ScanOptions`,
+calls :func:`run_scan`, and hands the :class:`ScanResult` to a reporter.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scanner.detect.engine import detect
+from scanner.model import (
+    NOT_ATTEMPTED,
+    Assessment,
+    BlastRadius,
+    Credential,
+    Hit,
+    Location,
+    ScanResult,
+    ScanStats,
+    SkippedPath,
+    SourceStats,
+    Verification,
+    VerificationStatus,
+)
+from scanner.policy import assess, worst_first
+from scanner.redact import REDACTOR, fingerprint, preview
+from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document
+from scanner.sources.files import WalkOptions, walk_workspace
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    roots: tuple[str, ...] = (".",)
+    workspace: bool = True
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    default_excludes: bool = True
+    git_history: bool = False
+    home: bool = False
+    home_dir: str | None = None
+    env: bool = False
+    environ: Mapping[str, str] | None = None
+    """Environment to scan with ``--env``; the process's own when None."""
+    env_of: tuple[int, ...] = ()
+    offline: bool = False
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    verify_timeout: float = 60.0
+    request_timeout: float = 10.0
+    allow_embedded_hosts: bool = False
+    task_env: str | None = None
+    use_detect_secrets: bool = True
+    diff: str | None = None
+    """``BASE``, ``BASE..HEAD`` or ``BASE...HEAD``: only what those commits add (replaces the walk)."""
+    staged: bool = False
+    """Only what the index adds against HEAD (pre-commit)."""
+
+
+# Companion values that are identifiers, not secrets (kept readable in reports).
+NON_SECRET_COMPANIONS = frozenset({
+    "host", "registry", "username", "user", "login", "profile", "region", "server", "context",
+    "cluster", "database", "port", "client_email", "project_id", "token_uri", "account_sid",
+})
+
+
+class Collector:
+    """The Sink every source reports to: detects on documents, counts, remembers skips."""
+
+    def __init__(self, progress: ProgressFn | None = None,
+                 use_detect_secrets: bool = True) -> None:
+        self.hits: list[Hit] = []
+        self.skipped: list[SkippedPath] = []
+        self.warnings: list[str] = []
+        self.files = 0
+        self.bytes = 0
+        self._progress = progress
+        self._use_ds = use_detect_secrets
+        self.source = "workspace"
+        self.per_source_items: Counter[str] = Counter()
+        self.per_source_hits: Counter[str] = Counter()
+        self.extra_sources: list[SourceStats] = []
+        """Finer-grained counts some sources report (one per home credential store)."""
+
+    def document(self, doc: Document) -> None:
+        if self.source in ("workspace", "home", "diff"):
+            self.files += 1
+        self.bytes += doc.size
+        self.per_source_items[self.source] += 1
+        found = detect(doc, use_detect_secrets=self._use_ds)
+        for hit in found:
+            self.hit(hit)
+        if self._progress is not None:
+            self._progress(self.files, self.bytes)
+
+    def hit(self, hit: Hit) -> None:
+        REDACTOR.register(hit.secret)
+        for key, value in hit.companions.items():
+            if len(value) >= 12 and key not in NON_SECRET_COMPANIONS:
+                REDACTOR.register(value)
+        self.per_source_hits[self.source] += 1
+        self.hits.append(hit)
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append(SkippedPath(path, str(reason)))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(REDACTOR.scrub(message))
+
+
+def credential_id(fp: str) -> str:
+    return f"CR-{fp[:10]}"
+
+
+def deduplicate(hits: Iterable[Hit]) -> list[Credential]:
+    """One credential per secret fingerprint, with every location it was found at."""
+    groups: dict[str, list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault(fingerprint(hit.secret), []).append(hit)
+    credentials = []
+    for fp, group in groups.items():
+        best = min(group, key=lambda h: (not h.specific, h.provider == "generic"))
+        companions: dict[str, str] = {}
+        for hit in sorted(group, key=lambda h: not h.specific):
+            for key, value in hit.companions.items():
+                companions.setdefault(key, value)
+        locations: dict[tuple[object, ...], Location] = {}
+        for hit in group:
+            loc = hit.location
+            locations.setdefault((loc.path, loc.line, loc.source, loc.store, loc.profile, loc.commit), loc)
+        ordered = tuple(sorted(locations.values(), key=Location.sort_key))
+        credentials.append(Credential(
+            id=credential_id(fp), provider=best.provider, kind=best.kind, fingerprint=fp,
+            preview=preview(best.secret), locations=ordered, secret=best.secret,
+            companions=companions, rules=tuple(sorted({h.rule for h in group})),
+        ))
+    return credentials
+
+
+def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collector:
+    """Run every selected source into one collector."""
+    sink = Collector(progress, options.use_detect_secrets)
+    if options.diff or options.staged:
+        from scanner.sources.diff import collect_diff, parse_range, repo_root
+
+        sink.source = "diff"
+        base, head = parse_range(options.diff) if options.diff else (None, "HEAD")
+        for root in options.roots:
+            collect_diff(repo_root(root), sink, base=base, head=head, staged=options.staged)
+        repositories: list[str] = []
+    elif options.workspace:
+        sink.source = "workspace"
+        walk = walk_workspace(WalkOptions(options.roots, options.include, options.exclude,
+                                          options.max_file_size, options.default_excludes), sink)
+        repositories = walk.repositories
+    else:
+        repositories = []
+    if options.git_history:
+        sink.source = "git-history"
+        _collect_git(options, repositories, sink)
+    if options.home:
+        sink.source = "home"
+        from scanner.sources import stores
+
+        # Stores relocated by environment variables (AWS_SHARED_CREDENTIALS_FILE, KUBECONFIG, ...)
+        # belong to the real user's machine: consulted only when scanning the real home.
+        relocations = None if options.home_dir else (options.environ if options.environ is not None
+                                                     else dict(os.environ))
+        sink.extra_sources.extend(stores.collect_home(options.home_dir or os.path.expanduser("~"), sink,
+                                                      environ=relocations))
+    if options.env or options.env_of:
+        sink.source = "env"
+        from scanner.sources import env as env_source
+
+        if options.env:
+            env_source.collect_env(options.environ if options.environ is not None else dict(os.environ),
+                                   sink)
+        for pid in options.env_of:
+            environ = env_source.read_proc_environ(pid, sink)
+            if environ is not None:
+                env_source.collect_env(environ, sink, label=f"env[{pid}]")
+    return sink
+
+
+def _collect_git(options: ScanOptions, repositories: list[str], sink: Collector) -> None:
+    from scanner.sources import git as git_source
+
+    repos: list[str] = list(repositories)
+    for root in options.roots:
+        if os.path.isdir(root):
+            for repo in git_source.find_repositories(root):
+                if os.path.realpath(repo) not in {os.path.realpath(r) for r in repos}:
+                    repos.append(repo)
+    for repo in repos:
+        git_source.collect_git_history(repo, sink)
+
+
+def _source_stats(sink: Collector, options: ScanOptions) -> tuple[SourceStats, ...]:
+    diff_mode = bool(options.diff or options.staged)
+    names = [n for n, on in (("diff", diff_mode), ("workspace", options.workspace and not diff_mode),
+                             ("git-history", options.git_history),
+                             ("home", options.home), ("env", options.env or bool(options.env_of))) if on]
+    main = [SourceStats(n, sink.per_source_items[n], sink.per_source_hits[n]) for n in names]
+    return tuple(main + sink.extra_sources)
+
+
+def verify(credentials: list[Credential], options: ScanOptions) -> dict[str, tuple[Verification, BlastRadius]]:
+    if options.offline:
+        offline = Verification(VerificationStatus.NOT_ATTEMPTED, "offline: verification not attempted")
+        return {c.fingerprint: (offline, BlastRadius()) for c in credentials}
+    from providers.verify import VerifyOptions, verify_all
+
+    results = verify_all(credentials, VerifyOptions(
+        endpoints=options.endpoints, budget_seconds=options.verify_timeout,
+        request_timeout=options.request_timeout, allow_embedded_hosts=options.allow_embedded_hosts))
+    return {fp: (r.verification, r.blast_radius) for fp, r in results.items()}
+
+
+def run_scan(options: ScanOptions, progress: ProgressFn | None = None) -> ScanResult:
+    started = time.monotonic()
+    sink = collect(options, progress)
+    credentials = deduplicate(sink.hits)
+    verdicts = verify(credentials, options)
+    assessments: list[Assessment] = []
+    for credential in credentials:
+        verification, blast = verdicts.get(credential.fingerprint, (NOT_ATTEMPTED, BlastRadius()))
+        assessments.append(assess(credential, verification, blast, options.task_env))
+    stats = ScanStats(
+        roots=tuple(options.roots), files_scanned=sink.files, bytes_scanned=sink.bytes,
+        skipped=tuple(sink.skipped), warnings=tuple(sink.warnings),
+        sources=_source_stats(sink, options), duration_seconds=round(time.monotonic() - started, 3),
+    )
+    return ScanResult(stats=stats, assessments=tuple(worst_first(assessments)))

@@ -1,0 +1,146 @@
+"""Severity and reasons: turns what a provider said into a judgement a person acts on.
+
+critical = live and able to delete or administer something production-class (unknown counts as
+production); high = live with write, or destructive on non-production, or reaching beyond the
+task's environment; medium = live read-only, or a known-provider token that could not be checked;
+low = invalid/revoked or generic hits; info = test-mode keys.
+"""
+
+from __future__ import annotations
+
+from scanner.model import (
+    Action,
+    Assessment,
+    BlastRadius,
+    Capability,
+    Credential,
+    EnvClass,
+    Resource,
+    Severity,
+    Verification,
+    VerificationStatus,
+)
+
+GENERIC_PROVIDERS = {"generic"}
+TEST_MODE_KINDS = {"stripe_test_key"}
+DESTRUCTIVE = {Action.DELETE, Action.ADMIN}
+_VERBS = {
+    Action.DELETE: "delete",
+    Action.ADMIN: "administer",
+    Action.WRITE: "write to",
+    Action.READ: "read",
+    Action.BILLING: "change billing of",
+}
+MAX_REASONS = 6
+
+
+def production_like(resource: Resource) -> bool:
+    return resource.env_class in (EnvClass.PRODUCTION, EnvClass.UNKNOWN)
+
+
+def _task_class(task_env: str | None) -> EnvClass | None:
+    if not task_env:
+        return None
+    from providers.base import classify_environment
+
+    cls = classify_environment(task_env)
+    return cls if cls is not EnvClass.UNKNOWN else EnvClass.PRODUCTION
+
+
+def beyond_task(blast: BlastRadius, task_env: str | None) -> list[Resource]:
+    """Resources reached whose environment is not the task's (unknown counts as beyond)."""
+    task_class = _task_class(task_env)
+    if task_class is None:
+        return []
+    task_name = (task_env or "").lower()
+    out = []
+    for resource in blast.resources:
+        if resource.kind != "environment" and resource.environment is None:
+            continue
+        name = (resource.environment or resource.name).lower()
+        if name == task_name or resource.env_class is task_class and resource.env_class is not EnvClass.UNKNOWN:
+            continue
+        out.append(resource)
+    return out
+
+
+def describe_capability(cap: Capability, limit: int = 3) -> list[str]:
+    verb = _VERBS[cap.action]
+    prefix = "can" if cap.certain else "may be able to"
+    if not cap.resources:
+        return [f"{prefix} {verb} ({cap.operation})"]
+    ordered = sorted(cap.resources, key=lambda r: (not production_like(r), r.name))
+    lines = [f"{prefix} {verb} {r.describe()} ({cap.operation})" for r in ordered[:limit]]
+    if len(ordered) > limit:
+        lines.append(f"… and {len(ordered) - limit} more for {cap.operation}")
+    return lines
+
+
+def assess(credential: Credential, verification: Verification, blast: BlastRadius,
+           task_env: str | None = None) -> Assessment:
+    severity, reasons = _severity(credential, verification, blast)
+    outside = beyond_task(blast, task_env) if verification.status is VerificationStatus.LIVE else []
+    if outside:
+        names = sorted({r.environment or r.name for r in outside})
+        reasons.insert(0, f"reaches beyond the task environment `{task_env}`: {', '.join(names)}")
+        if severity.rank < Severity.HIGH.rank:
+            severity = Severity.HIGH
+    return Assessment(credential, verification, blast, severity, tuple(reasons[:MAX_REASONS]),
+                      beyond_task_env=bool(outside))
+
+
+def _severity(credential: Credential, verification: Verification,
+              blast: BlastRadius) -> tuple[Severity, list[str]]:
+    status = verification.status
+    generic = credential.provider in GENERIC_PROVIDERS
+    if status is VerificationStatus.INVALID:
+        return Severity.LOW, [f"{verification.reason or 'rejected by the provider'} (invalid or revoked)"]
+    if status is not VerificationStatus.LIVE:
+        reason = verification.reason or status.value
+        if credential.kind in TEST_MODE_KINDS:
+            return Severity.INFO, ["test-mode key", reason]
+        if generic:
+            return Severity.LOW, [f"generic secret ({credential.kind}); {reason}"]
+        return Severity.MEDIUM, [f"{credential.provider} credential could not be checked: {reason}"]
+    if credential.kind in TEST_MODE_KINDS:
+        return Severity.INFO, ["live test-mode key (no real money moves)", *blast.notes[:2]]
+
+    destructive = [c for c in blast.capabilities if c.action in DESTRUCTIVE]
+    writes = [c for c in blast.capabilities if c.action in (Action.WRITE, Action.BILLING)]
+    critical = [c for c in destructive if c.certain and (not c.resources or any(production_like(r)
+                                                                                  for r in c.resources))]
+    reasons: list[str] = []
+    if critical:
+        for cap in critical:
+            reasons.extend(describe_capability(cap))
+        return Severity.CRITICAL, reasons
+    if destructive or writes:
+        for cap in destructive + writes:
+            reasons.extend(describe_capability(cap))
+        return Severity.HIGH, reasons
+    reads = [c for c in blast.capabilities if c.action is Action.READ]
+    for cap in reads:
+        reasons.extend(describe_capability(cap))
+    if not reasons:
+        reasons.append(f"live {credential.provider} credential" +
+                       (f" for {blast.identity}" if blast.identity else "") + "; read-only as far as can be told")
+    return Severity.MEDIUM, reasons
+
+
+def _production_reach(a: Assessment) -> int:
+    """How many production-class resources the credential can delete or administer."""
+    return len({r for c in a.blast_radius.capabilities if c.action in DESTRUCTIVE
+                for r in c.resources if production_like(r)})
+
+
+def worst_first(assessments: list[Assessment]) -> list[Assessment]:
+    """Severity, then reach beyond the task, then how much production it can destroy."""
+    return sorted(assessments, key=lambda a: (-a.severity.rank, not a.beyond_task_env, -_production_reach(a),
+                                              a.credential.provider, a.credential.locations[0].sort_key()))
+
+
+def at_or_above(assessments: list[Assessment] | tuple[Assessment, ...], threshold: str) -> list[Assessment]:
+    if threshold == "none":
+        return []
+    limit = Severity.parse(threshold).rank
+    return [a for a in assessments if a.severity.rank >= limit]

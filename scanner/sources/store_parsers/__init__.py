@@ -1,0 +1,1 @@
+"""One parser per credential-store format; :mod:`scanner.sources.stores` maps files to them."""

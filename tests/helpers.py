@@ -1,0 +1,24 @@
+"""Small builders shared by tests: real values, no mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from providers.base import HttpSettings, ProviderContext, ReadOnlyHttp
+from scanner.model import Credential, Location, SourceKind
+from scanner.redact import fingerprint, preview
+
+
+def make_credential(provider: str, kind: str, secret: str,
+                    companions: Mapping[str, str] | None = None, path: str = "app/.env") -> Credential:
+    location = Location(path=path, line=1, column=1, source=SourceKind.WORKSPACE)
+    return Credential(id="C1", provider=provider, kind=kind, fingerprint=fingerprint(secret),
+                      preview=preview(secret), locations=(location,), secret=secret,
+                      companions=dict(companions or {}))
+
+
+def context_for(base_url: str, *, timeout: float = 5.0, retries: int = 1,
+                allow_embedded_hosts: bool = False) -> ProviderContext:
+    settings = HttpSettings(timeout=timeout, retries=retries, max_retry_after=2.0)
+    return ProviderContext(http=ReadOnlyHttp(base_url, settings), endpoint_overridden=True,
+                           allow_embedded_hosts=allow_embedded_hosts)
