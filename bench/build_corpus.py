@@ -32,13 +32,12 @@ WORK = BENCH / ".work"
 CORPUS = WORK / "corpus"
 
 PYPI = (
-    "Django==5.1.3", "sympy==1.13.3", "botocore==1.29.165", "SQLAlchemy==2.0.36",
-    "ansible-core==2.17.6", "transformers==4.46.2", "networkx==3.4.2", "Pygments==2.18.0",
-    "Twisted==24.10.0", "azure-mgmt-network==25.4.0",
+    "Django==5.1.3", "sympy==1.13.3", "botocore==1.29.165", "ansible-core==2.17.6",
+    "transformers==4.46.2", "networkx==3.4.2", "Twisted==24.10.0", "azure-mgmt-network==25.4.0",
 )
 NPM = (
-    "typescript@5.6.3", "aws-sdk@2.1693.0", "monaco-editor@0.52.0", "three@0.170.0",
-    "lodash@4.17.21", "rxjs@7.8.1", "pdfjs-dist@4.8.69", "moment@2.30.1", "eslint@9.14.0",
+    "typescript@5.6.3", "three@0.170.0", "lodash@4.17.21", "rxjs@7.8.1", "pdfjs-dist@4.8.69",
+    "moment@2.30.1", "eslint@9.14.0",
 )
 WORKSPACE_SDIST = "ansible-core==2.17.6"
 
@@ -92,6 +91,7 @@ def build_registry(force: bool) -> Path:
         return root
     shutil.rmtree(root, ignore_errors=True)
     downloads = WORK / "downloads"
+    shutil.rmtree(downloads, ignore_errors=True)  # only the pinned set below, nothing stale
     for archive in pip_sdists(PYPI, downloads / "pypi"):
         unpack(archive, root / "pypi")
     for archive in npm_tarballs(NPM, downloads / "npm"):

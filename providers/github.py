@@ -271,12 +271,11 @@ class GitHubProvider(Provider):
         http = ctx.http
         host = _embedded_host(credential)
         if host and host not in _GITHUB_COM_HOSTS and not ctx.endpoint_overridden:
-            suggestion = _api_url_for(host)
-            if not ctx.allow_embedded_hosts:
-                return unverifiable(
-                    f"token belongs to GitHub host {host}, not github.com; not sent there. "
-                    f"To check it, pass --endpoint github={suggestion}")
-            http = ReadOnlyHttp(suggestion, ctx.http.settings, ctx.http._semaphore)
+            # A host read from hosts.yml sits next to the secret: never a destination on its own
+            # (not even with --verify-embedded-hosts, which is for hosts inside the credential).
+            return unverifiable(
+                f"token belongs to GitHub host {host}, not github.com; not sent there. "
+                f"To check it, pass --endpoint github={_api_url_for(host)}")
         try:
             if kind == "github_app_installation_token":
                 return self._installation(credential, http)

@@ -18,6 +18,7 @@ from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_cla
 from detect_secrets.core.scan import _process_line_based_plugins
 from detect_secrets.settings import get_filters, get_plugins, get_settings
 
+from scanner.detect.rules import classify_token
 from scanner.model import Hit
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ def scan_lines(doc: Document, index: LineIndex) -> Iterator[Hit]:
         if not value:
             continue
         provider, kind, specific = TYPE_MAP.get(secret.type, ("generic", "generic_secret", False))
+        if specific:
+            # A prefixed token takes the kind our own rules give it, so its provider can claim it.
+            provider, kind = classify_token(value) or (provider, kind)
         line_text = index.line_text(secret.line_number) if secret.line_number <= len(index.starts) else ""
         column = line_text.find(value) + 1 or 1
         if doc.origin.line is not None:

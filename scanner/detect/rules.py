@@ -207,3 +207,21 @@ KIND_ROTATION: dict[str, str] = {}
 for _rule_of_kind in RULES:
     KIND_DESCRIPTIONS.setdefault(_rule_of_kind.kind, _rule_of_kind.description)
     KIND_ROTATION.setdefault(_rule_of_kind.kind, _rule_of_kind.rotate)
+
+
+def classify_token(value: str) -> tuple[str, str] | None:
+    """(provider, kind) when a rule in :mod:`scanner.detect.rules` matches the whole value.
+
+    Store parsers use this for fields that may hold any provider's token (``.netrc`` passwords,
+    ``.git-credentials``, docker auths): a ``ghp_`` token stored for git is still a GitHub PAT.
+    Only self-identifying (prefixed) rules count; context rules need their context.
+    """
+    value = value.strip()
+    for rule in RULES:
+        if rule.provider == "generic":
+            continue
+        for match in rule.pattern.finditer(value):
+            secret = match.groupdict().get("secret")
+            if secret == value and match.start("secret") == 0:
+                return rule.provider, rule.kind
+    return None

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from scanner.detect.rules import RULES
+from scanner.detect.rules import classify_token  # noqa: F401  (re-exported for the parsers)
 from scanner.model import Hit, Location, SourceKind
 from scanner.sources.base import Sink
 
@@ -108,24 +108,6 @@ class StoreFile:
 
 
 # --- token classification ------------------------------------------------------------------
-
-def classify_token(value: str) -> tuple[str, str] | None:
-    """(provider, kind) when a rule in :mod:`scanner.detect.rules` matches the whole value.
-
-    Store parsers use this for fields that may hold any provider's token (``.netrc`` passwords,
-    ``.git-credentials``, docker auths): a ``ghp_`` token stored for git is still a GitHub PAT.
-    Only self-identifying (prefixed) rules count; context rules need their context.
-    """
-    value = value.strip()
-    for rule in RULES:
-        if rule.provider == "generic":
-            continue
-        for match in rule.pattern.finditer(value):
-            secret = match.groupdict().get("secret")
-            if secret == value and match.start("secret") == 0:
-                return rule.provider, rule.kind
-    return None
-
 
 # --- JSON and YAML helpers -------------------------------------------------------------------
 

@@ -1,0 +1,40 @@
+"""The PocketOS scenario end to end: real fakes, a real temp machine, the real scan."""
+
+from __future__ import annotations
+
+from fixtures.providers._server import is_mutating
+from scanner.demo import run_demo
+from scanner.model import Action, EnvClass, Severity, VerificationStatus
+from tests.conftest import run_credreach
+
+
+def test_pocketos_demo_names_the_production_volume_and_stays_read_only() -> None:
+    result, world = run_demo("staging")
+    by_kind = {a.credential.kind: a for a in result.assessments}
+    account = by_kind["railway_account_token"]
+    assert account.severity is Severity.CRITICAL
+    assert account.verification.status is VerificationStatus.LIVE
+    assert account.beyond_task_env
+    assert account.credential.locations[0].path.endswith("scripts/domains.sh")
+    assert account.credential.locations[0].gitignored
+    deletes = {(r.name, r.environment) for c in account.blast_radius.capabilities
+               if c.action is Action.DELETE and c.operation == "volumeDelete" for r in c.resources}
+    assert ("pg-data", "production") in deletes
+    assert any("volume `pg-data` in environment `production`" in reason for reason in account.reasons)
+    project = by_kind["railway_project_token"]
+    assert {loc.source.value for loc in project.credential.locations} == {"env", "workspace"}
+    assert all(r.env_class is not EnvClass.PRODUCTION for r in project.blast_radius.resources)
+    assert by_kind["github_oauth_token"].severity is Severity.CRITICAL
+    if "aws" in world.endpoints:
+        aws = by_kind["aws_access_key"]
+        assert any(c.operation == "rds:DeleteDBInstance" for c in aws.blast_radius.capabilities)
+    assert sum(len(log) for log in world.request_logs.values()) > 0
+    for log in world.request_logs.values():
+        assert not [r for r in log if is_mutating(r)]
+
+
+def test_demo_command_prints_the_brief() -> None:
+    run = run_credreach("demo", env={"COLUMNS": "250"}, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "CRITICAL" in run.stdout and "pg-data" in run.stdout and "mutating requests: 0" in run.stdout
+    assert "3f8a2c1e-9b4d-4e6f-a1c2-7d8e9f0a1b2c" not in run.stdout
