@@ -141,10 +141,39 @@ class ReadOnlyHttp:
     def _send_once(self, method: str, url: str, headers: Mapping[str, str],
                    params: Mapping[str, str] | None, json_body: object,
                    form: Mapping[str, str] | None) -> Response:
+        """One exchange, bounded by wall-clock time.
+
+        Socket timeouts bound each read, not the whole exchange: a server dripping one byte per
+        second into the status line or a Content-Length body never trips them. The exchange runs
+        in a daemon thread and is abandoned when the bound passes (the thread ends when the server
+        closes or the process exits; a daemon thread never holds the process open).
+        """
         self.sent.append((method, url))
         timeout = self.settings.timeout
         if self.settings.deadline is not None:
             timeout = max(0.1, min(timeout, self.settings.deadline - time.monotonic()))
+        outcome: list[Response | BaseException] = []
+        done = threading.Event()
+
+        def exchange() -> None:
+            try:
+                outcome.append(self._exchange(method, url, headers, params, json_body, form, timeout))
+            except BaseException as exc:  # handed to the caller below
+                outcome.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=exchange, name="credreach-http", daemon=True).start()
+        if not done.wait(timeout + 0.5):
+            raise ProviderError(f"response from {self._origin} too slow (over {timeout:.0f}s)")
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _exchange(self, method: str, url: str, headers: Mapping[str, str],
+                  params: Mapping[str, str] | None, json_body: object,
+                  form: Mapping[str, str] | None, timeout: float) -> Response:
         started = time.monotonic()
         try:
             raw = self._session.request(

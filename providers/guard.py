@@ -66,12 +66,20 @@ def graphql_operation_types(document: str) -> list[str]:
             continue
         if document.startswith('"""', i):
             end = document.find('"""', i + 3)
-            i = n if end < 0 else end + 3
+            while end > 0 and document[end - 1] == "\\":  # \""" is an escaped quote, not the end
+                end = document.find('"""', end + 3)
+            if end < 0:  # unterminated: refuse rather than guess what the rest means
+                ops.append("<unterminated block string>")
+                break
+            i = end + 3
             continue
         if ch == '"':
             i += 1
-            while i < n and document[i] != '"':
+            while i < n and document[i] not in '"\r\n':
                 i += 2 if document[i] == "\\" else 1
+            if i >= n or document[i] != '"':
+                ops.append("<unterminated string>")
+                break
             i += 1
             continue
         if ch in "{(":
@@ -86,7 +94,10 @@ def graphql_operation_types(document: str) -> list[str]:
             continue
         if ch in "})":
             depth -= 1 if ch == "}" else 100
-            if depth == 0:
+            if depth < 0:  # more closing than opening: not a document a server would read as we do
+                ops.append("<unbalanced>")
+                break
+            if depth == 0 and ch == "}":  # a closing `)` is still inside the operation's header
                 expecting_definition = True
             i += 1
             continue
@@ -101,6 +112,8 @@ def graphql_operation_types(document: str) -> list[str]:
             i = j
             continue
         i += 1
+    if depth > 0 and not any(op.startswith("<") for op in ops):
+        ops.append("<unbalanced>")
     return ops
 
 

@@ -302,7 +302,8 @@ def main() -> None:
     except Exception as exc:  # click usage errors and anything unforeseen
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        # typer >= 0.16 vendors click: its usage errors subclass typer.TyperException, not click's.
+        if isinstance(exc, (click.exceptions.ClickException, typer.TyperException)) and hasattr(exc, "show"):
             exc.show()
             sys.exit(EXIT_ERROR)
         print(f"credreach: fatal error: {safe_error(exc)}", file=sys.stderr)
@@ -404,7 +405,7 @@ def contain(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the rules instead of writing them.")] = False,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="Write rules for this agent even if no config of it exists "
-                        "(claude-code, cursor, aider, gemini, codeium).")] = None,
+                        "(claude-code, cursor, aider, gemini, codeium, cline, roo, docker-agent).")] = None,
     home_dir: Annotated[Path | None, typer.Option("--home-dir", help="Home directory to check instead of ~.")] = None,
     no_home: Annotated[bool, typer.Option("--no-home", help="Skip home credential stores.")] = False,
     offline: Annotated[bool, typer.Option("--offline/--verify", help="Verify tokens to rank what to rotate.")] = True,
@@ -420,7 +421,9 @@ def contain(
     options = ScanOptions(roots=(str(workspace),), git_history=True, home=not no_home, home_dir=home,
                           env=True, offline=offline, endpoints=parse_endpoints(endpoint))
     result, configs = annotate(run_scan(options), str(workspace), home)
-    known = {"claude-code", "cursor", "aider", "gemini", "codeium"}
+    from scanner.reach import IGNORE_FILES
+
+    known = {"claude-code", *IGNORE_FILES.values()}
     for name in agent or []:
         if name not in known:
             raise UsageError(f"unknown agent {name!r}; choose from {', '.join(sorted(known))}")

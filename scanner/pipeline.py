@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from scanner.detect.engine import detect
+from scanner.detect.parallel import OrderedDetector
 from scanner.model import (
     NOT_ATTEMPTED,
     Assessment,
@@ -87,25 +87,41 @@ class Collector:
         self.per_source_hits: Counter[str] = Counter()
         self.extra_sources: list[SourceStats] = []
         """Finer-grained counts some sources report (one per home credential store)."""
+        self._detector: OrderedDetector[tuple[str, int | None, int | None]] = OrderedDetector(use_detect_secrets)
 
     def document(self, doc: Document) -> None:
         if self.source in ("workspace", "home", "diff"):
             self.files += 1
         self.bytes += doc.size
         self.per_source_items[self.source] += 1
-        found = detect(doc, use_detect_secrets=self._use_ds)
-        for hit in found:
-            self.hit(hit)
-        if self._progress is not None:
-            self._progress(self.files, self.bytes)
+        # Detection may run in worker processes; results come back in submission order.
+        self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes)))
 
     def hit(self, hit: Hit) -> None:
+        self._apply(self._detector.passthrough((self.source, None, None), [hit]))
+
+    def finish(self) -> None:
+        """Wait for detection still running in workers and record its hits (collect() calls this)."""
+        self._apply(self._detector.finish())
+
+    def _apply(self, ready: list[tuple[tuple[str, int | None, int | None], list[Hit]]]) -> None:
+        for (source, files, size), hits in ready:
+            for hit in hits:
+                self._record(hit, source)
+            if files is not None and size is not None and self._progress is not None:
+                self._progress(files, size)
+
+    def _record(self, hit: Hit, source: str) -> None:
         REDACTOR.register(hit.secret)
         for key, value in hit.companions.items():
             if len(value) >= 12 and key not in NON_SECRET_COMPANIONS:
                 REDACTOR.register(value)
-        self.per_source_hits[self.source] += 1
+        self.per_source_hits[source] += 1
         self.hits.append(hit)
+
+    def close(self) -> None:
+        """Stop detection workers (idempotent; after finish() there is nothing left to stop)."""
+        self._detector.close()
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append(SkippedPath(path, str(reason)))
@@ -146,6 +162,15 @@ def deduplicate(hits: Iterable[Hit]) -> list[Credential]:
 def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collector:
     """Run every selected source into one collector."""
     sink = Collector(progress, options.use_detect_secrets)
+    try:
+        _collect_sources(options, sink)
+        sink.finish()
+    finally:
+        sink.close()
+    return sink
+
+
+def _collect_sources(options: ScanOptions, sink: Collector) -> None:
     if options.diff or options.staged:
         from scanner.sources.diff import collect_diff, parse_range, repo_root
 
@@ -185,7 +210,6 @@ def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collect
             environ = env_source.read_proc_environ(pid, sink)
             if environ is not None:
                 env_source.collect_env(environ, sink, label=f"env[{pid}]")
-    return sink
 
 
 def _collect_git(options: ScanOptions, repositories: list[str], sink: Collector) -> None:

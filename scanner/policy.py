@@ -8,6 +8,7 @@ low = invalid/revoked or generic hits; info = test-mode keys.
 
 from __future__ import annotations
 
+from scanner.detect.rules import KIND_DESCRIPTIONS
 from scanner.model import (
     Action,
     Assessment,
@@ -101,7 +102,8 @@ def _severity(credential: Credential, verification: Verification,
             return Severity.INFO, ["test-mode key", reason]
         if generic:
             return Severity.LOW, [f"generic secret ({credential.kind}); {reason}"]
-        return Severity.MEDIUM, [f"{credential.provider} credential could not be checked: {reason}"]
+        described = KIND_DESCRIPTIONS.get(credential.kind, f"{credential.provider} credential")
+        return Severity.MEDIUM, [f"{described.rstrip('.')}; what it can do is unknown until verified"]
     if credential.kind in TEST_MODE_KINDS:
         return Severity.INFO, ["live test-mode key (no real money moves)", *blast.notes[:2]]
 

@@ -3,9 +3,10 @@
 Reads Claude Code permission rules (``.claude/settings.json``, ``.claude/settings.local.json``,
 ``~/.claude/settings.json``: ``permissions.deny`` / ``allow``, https://code.claude.com/docs/en/settings)
 and the ignore files other agents honour (``.cursorignore``, ``.aiderignore``, ``.geminiignore``,
-``.codeiumignore``, gitignore syntax). For each credential location it says whether a rule covers
-it and whether an allowed shell tool still reaches it: a ``Read`` deny does not stop ``cat .env``
-through Bash, and ignore files are advice to the agent's own file tools, not a wall.
+``.codeiumignore``, ``.clineignore``, ``.rooignore``, ``.agentsignore``; gitignore syntax). For each
+credential location it says whether a rule covers it and whether an allowed shell tool still
+reaches it: a ``Read`` deny does not stop ``cat .env`` through Bash, and ignore files are advice
+to the agent's own file tools, not a wall.
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ import pathspec
 from scanner.model import Assessment, Location, ScanResult, SourceKind
 from scanner.sources.base import SkipReason, decode, read_regular_file
 
+# Ignore files in gitignore syntax that coding agents document: Cursor, Aider, Gemini CLI,
+# Windsurf/Codeium, Cline (docs.cline.bot/customization/clineignore), Roo Code
+# (docs.roocode.com/features/rooignore), Docker's agent (.agentsignore, docs.docker.com/ai/docker-agent).
 IGNORE_FILES = {
     ".cursorignore": "cursor",
     ".aiderignore": "aider",
     ".geminiignore": "gemini",
     ".codeiumignore": "codeium",
+    ".clineignore": "cline",
+    ".rooignore": "roo",
+    ".agentsignore": "docker-agent",
 }
 CLAUDE_PROJECT_FILES = (".claude/settings.json", ".claude/settings.local.json")
 CLAUDE_USER_FILE = ".claude/settings.json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -71,10 +72,25 @@ class Redactor:
             return
         url = _URL_PASSWORD.match(secret)
         with self._lock:
-            for value in (secret, url.group("password") if url else None):
-                if value and len(value) >= 6 and value not in self._secrets:
+            for value in self._spellings(secret, url.group("password") if url else None):
+                if len(value) >= 6 and value not in self._secrets:
                     self._secrets.add(value)
                     self._pattern = None
+
+    @staticmethod
+    def _spellings(*values: str | None) -> set[str]:
+        """Each value as it may appear in output: raw, stripped, and escaped the way ``repr()``
+        (exception messages quote header values that way) and JSON (non-ASCII as ``\\uXXXX``) do.
+        A secret read with a trailing newline or a non-ASCII character would otherwise slip past.
+        """
+        out: set[str] = set()
+        for value in values:
+            if not value:
+                continue
+            for form in (value, value.strip()):
+                out.update({form, repr(form)[1:-1], json.dumps(form)[1:-1],
+                            json.dumps(form, ensure_ascii=False)[1:-1]})
+        return {v for v in out if v}
 
     def scrub(self, text: str) -> str:
         if not self.enabled or not text:

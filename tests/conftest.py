@@ -48,3 +48,65 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     base.update(env or {})
     return subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
                           cwd=cwd, env=base, check=True, capture_output=True, text=True).stdout
+
+
+# --- read-only, proven for every test -----------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "allow_mutating_requests: the test deliberately sends mutating requests to a fake "
+                   "(around credreach) and checks them itself")
+
+
+def _mutating_since(seen: dict[int, int]) -> list[str]:
+    from fixtures.providers._server import ACKNOWLEDGED, FakeProvider, is_mutating
+
+    offending: list[str] = []
+    for fake in list(FakeProvider.instances):
+        for recorded in list(fake.requests)[seen.get(id(fake), 0):]:
+            if is_mutating(recorded) and id(recorded) not in ACKNOWLEDGED:
+                offending.append(f"{type(fake).__name__}: {recorded.method} {recorded.path}")
+    return offending
+
+
+def _snapshot() -> dict[int, int]:
+    from fixtures.providers._server import FakeProvider
+
+    return {id(fake): len(fake.requests) for fake in FakeProvider.instances}
+
+
+_SEEN_KEY = pytest.StashKey[dict[int, int]]()
+
+
+@pytest.fixture(autouse=True)
+def _no_mutating_request_reached_a_fake(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Fail any test during which a FakeProvider recorded a mutating request.
+
+    Every fake registers itself (``FakeProvider.instances``), so this holds even for a test that
+    forgot ``assert_read_only``. The check runs right after the test body (so the test itself
+    fails, see :func:`pytest_runtest_call`) and again here at teardown for requests made while
+    fixtures were torn down. Requests a test already passed to ``assert_read_only`` (which failed
+    it, or was expected to under ``pytest.raises``) are not reported twice; a test marked
+    ``allow_mutating_requests`` is exempt.
+    """
+    from fixtures.providers._server import FakeProvider
+
+    request.node.stash[_SEEN_KEY] = _snapshot()
+    yield
+    offending = _mutating_since(request.node.stash[_SEEN_KEY])
+    with FakeProvider._instances_lock:  # stopped fakes are done; keep the list short
+        FakeProvider.instances[:] = [f for f in FakeProvider.instances if not f.stopped]
+    if offending and request.node.get_closest_marker("allow_mutating_requests") is None:
+        pytest.fail(f"mutating requests reached a provider fake: {offending}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    result = yield
+    seen = item.stash.get(_SEEN_KEY, None)
+    if seen is not None and item.get_closest_marker("allow_mutating_requests") is None:
+        offending = _mutating_since(seen)
+        if offending:
+            item.stash[_SEEN_KEY] = _snapshot()  # reported once, as this test's failure
+            pytest.fail(f"mutating requests reached a provider fake: {offending}", pytrace=False)
+    return result

@@ -97,7 +97,7 @@ def test_links_and_special_files_are_never_opened(ws: Path, tmp_path: Path) -> N
         report = scan(ws)
     finally:
         sock.close()
-    assert kinds(report) == {"github_classic_pat": [str(ws / "app.env")]}
+    assert kinds(report) == {"github_classic_pat": ["ws/app.env"]}
     assert "loop" in skip_reason(report, "/self")
     assert "loop" in skip_reason(report, "/a") or "loop" in skip_reason(report, "/b")
     for name in ("zero", "random", "outside-dir", "outside.txt"):
@@ -233,24 +233,25 @@ def test_unreadable_directories_at_every_level(ws: Path) -> None:
     finally:
         locked.chmod(stat.S_IRWXU)
         no_exec.chmod(stat.S_IRWXU)
-    assert kinds(report) == {"github_classic_pat": [str(ws / "app.env")]}
+    assert kinds(report) == {"github_classic_pat": ["ws/app.env"]}
     assert skip_reason(report, "locked") == "unreadable directory"
     assert "f.txt" in str(report["scan"]["skipped"]) or "listable-not-enterable" in str(report["scan"]["skipped"])
 
 
 @pytest.mark.timeout(60)
-def test_unreadable_root(tmp_path: Path) -> None:
+def test_unreadable_root_is_a_usage_error_not_a_crash(tmp_path: Path) -> None:
     prefix = unprivileged()
     root = tmp_path / "root"
     root.mkdir()
     (root / "x.env").write_text(f"npm={NPM_TOKEN}\n")
     root.chmod(0)
     try:
-        report = scan(root, prefix=prefix)
+        run = run_credreach("scan", str(root), "--offline", "-f", "json", cwd=tmp_path,
+                            env={"HOME": str(tmp_path)}, prefix=prefix)
     finally:
         root.chmod(stat.S_IRWXU)
-    assert report["credentials"] == []
-    assert skip_reason(report, "root") == "unreadable directory"
+    assert run.returncode == 2 and run.stdout == ""
+    assert "not readable" in run.stderr and "Traceback" not in run.stderr
 
 
 # --- files that change during the scan ------------------------------------------------------------
@@ -275,7 +276,7 @@ def test_tree_mutating_during_a_cli_scan(ws: Path) -> None:
             try:
                 if action == 0:
                     target.unlink()
-                elif action == 1:
+                elif action == 1 and target.is_file():  # never open a FIFO we made for writing
                     target.write_text("rewritten\n" * rng.randrange(1, 2000))
                 elif action == 2:
                     target.unlink()
@@ -406,3 +407,21 @@ def test_git_failure_is_a_warning(ws: Path) -> None:
     report = scan(ws)
     assert "github_classic_pat" in kinds(report)
     assert subprocess.run(["git", "-C", str(ws), "status"], capture_output=True).returncode != 0
+
+
+@pytest.mark.timeout(120)
+def test_hostile_git_config_never_runs_a_program(ws: Path, tmp_path: Path) -> None:
+    """A repository's .git/config can name programs (fsmonitor, diff drivers, pager): never run them."""
+    from tests.conftest import git
+
+    marker = tmp_path / "pwned"
+    git(ws, "init", "-q")
+    (ws / ".gitattributes").write_text("*.env diff=evil\n")
+    git(ws, "add", ".")
+    git(ws, "commit", "-q", "-m", "init")
+    for key in ("core.fsmonitor", "diff.external", "core.pager", "diff.evil.textconv", "diff.evil.command",
+                "core.sshCommand", "credential.helper"):
+        git(ws, "config", key, f"touch {marker}-{key.replace('.', '_')}; false")
+    report = scan(ws, "--git-history")
+    assert "github_classic_pat" in kinds(report)
+    assert not list(tmp_path.glob("pwned*"))

@@ -9,31 +9,13 @@ import sys
 import pytest
 
 from scanner.detect.rules import RULES_BY_ID
-from scanner.model import Hit, SourceKind
-from scanner.sources.base import Document
+from scanner.model import SourceKind
 from scanner.sources.env import collect_env, parse_environ_block, read_proc_environ
+from tests.helpers import CollectingSink
 
 UUID = "4d0e2c9a-7b1f-4e3a-9c5d-2f8e6a1b3c7d"
 
 
-class CollectingSink:
-    def __init__(self) -> None:
-        self.documents: list[Document] = []
-        self.hits: list[Hit] = []
-        self.skips: list[tuple[str, str]] = []
-        self.warnings: list[str] = []
-
-    def document(self, doc: Document) -> None:
-        self.documents.append(doc)
-
-    def hit(self, hit: Hit) -> None:
-        self.hits.append(hit)
-
-    def skip(self, path: str, reason: str) -> None:
-        self.skips.append((path, reason))
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
 
 
 def test_railway_token_variable_becomes_a_document_the_context_rule_matches() -> None:

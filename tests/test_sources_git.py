@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from scanner.detect.rules import RULES_BY_ID
-from scanner.model import Hit, SourceKind
-from scanner.sources.base import SKIP_BINARY, SKIP_TOO_LARGE, Document
+from scanner.model import SourceKind
+from scanner.sources.base import SKIP_BINARY, SKIP_TOO_LARGE
 from scanner.sources.git import (
     GitError,
     added_lines,
@@ -22,6 +22,7 @@ from scanner.sources.git import (
     stream_blobs,
     unquote_path,
 )
+from tests.helpers import CollectingSink
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -30,27 +31,6 @@ STASHED = "sk_live_CredreachFixtureStash0001"
 OLD_STASH = "sk_live_CredreachFixtureStash0002"
 
 
-class CollectingSink:
-    def __init__(self) -> None:
-        self.documents: list[Document] = []
-        self.hits: list[Hit] = []
-        self.skips: list[tuple[str, str]] = []
-        self.warnings: list[str] = []
-
-    def document(self, doc: Document) -> None:
-        self.documents.append(doc)
-
-    def hit(self, hit: Hit) -> None:
-        self.hits.append(hit)
-
-    def skip(self, path: str, reason: str) -> None:
-        self.skips.append((path, reason))
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def containing(self, text: str) -> list[Document]:
-        return [d for d in self.documents if text in d.text]
 
 
 class Repo:

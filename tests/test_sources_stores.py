@@ -11,36 +11,14 @@ from pathlib import Path
 import pytest
 
 from scanner.detect.rules import RULES_BY_ID
-from scanner.model import Hit, SourceKind
-from scanner.sources.base import SKIP_BINARY, SKIP_UNREADABLE, Document
+from scanner.model import SourceKind
+from scanner.sources.base import SKIP_BINARY, SKIP_UNREADABLE
 from scanner.sources.stores import KNOWN_STORES, collect_home, unmetafy_zsh
+from tests.helpers import CollectingSink
 
 FIXTURE_HOME = Path(__file__).resolve().parent.parent / "fixtures" / "machines" / "dev-laptop" / "home"
 
 
-class CollectingSink:
-    """Records everything a source reports (a real collector, like the pipeline's)."""
-
-    def __init__(self) -> None:
-        self.documents: list[Document] = []
-        self.hits: list[Hit] = []
-        self.skips: list[tuple[str, str]] = []
-        self.warnings: list[str] = []
-
-    def document(self, doc: Document) -> None:
-        self.documents.append(doc)
-
-    def hit(self, hit: Hit) -> None:
-        self.hits.append(hit)
-
-    def skip(self, path: str, reason: str) -> None:
-        self.skips.append((path, reason))
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def by_store(self, store: str) -> list[Hit]:
-        return [h for h in self.hits if h.location.store == store]
 
 
 @pytest.fixture()

@@ -1,23 +1,39 @@
 """detect-secrets' plugins and filters, driven line by line on our documents.
 
-We call detect-secrets' own line processor so its filters (allowlist pragmas, heuristics for
+We call detect-secrets' own line processing so its filters (allowlist pragmas, heuristics for
 UUIDs, templated values, lock files, ...) apply unchanged; we only map its secret types onto
 our provider/kind names. Its ``is_invalid_file`` filter is disabled because our documents are
 often not files on disk (git blobs, environment variables).
+
+Two paths give the same findings:
+
+* the **fast path** (default) asks :mod:`scanner.detect.prefilter` which lines each plugin can
+  flag, and runs detect-secrets' per-line body (line filters, ``_scan_line``, context filters,
+  the whole file as context) on those lines with those plugins only;
+* the **exact path** (``CREDREACH_NO_FAST_PATH=1``) hands every line to detect-secrets'
+  ``_process_line_based_plugins``, as before. ``tests/test_fast_path.py`` compares the two.
+
+Either way hits come out sorted by (line, plugin order, secret), so a run is reproducible across
+processes (detect-secrets returns a line's secrets as a set, whose order varies with the hash seed).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.core.scan import _process_line_based_plugins
+from detect_secrets.core.potential_secret import PotentialSecret
+from detect_secrets.core.scan import _is_filtered_out, _process_line_based_plugins
 from detect_secrets.settings import get_filters, get_plugins, get_settings
+from detect_secrets.util.code_snippet import get_code_snippet
+from detect_secrets.util.inject import call_function_with_arguments
 
+from scanner.detect.prefilter import Gate, build_gates, marked_lines
 from scanner.detect.rules import classify_token
 from scanner.model import Hit
 
@@ -60,11 +76,19 @@ TYPE_MAP: dict[str, tuple[str, str, bool]] = {
 
 _configured = False
 _lock = threading.Lock()
+_gates: tuple[Gate, ...] | None = None
+_plugin_order: dict[str, int] = {}
+NO_FAST_PATH_ENV = "CREDREACH_NO_FAST_PATH"
+
+
+def fast_path_enabled() -> bool:
+    """False when ``CREDREACH_NO_FAST_PATH`` is set to anything but ``""``/``0``: run the exact path."""
+    return os.environ.get(NO_FAST_PATH_ENV, "") in ("", "0")
 
 
 def configure() -> None:
     """Enable every detect-secrets plugin (but non-credential ones) with its default filters."""
-    global _configured
+    global _configured, _gates
     with _lock:
         if _configured:
             return
@@ -78,15 +102,86 @@ def configure() -> None:
         settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
         get_plugins.cache_clear()
         get_filters.cache_clear()
+        plugins = get_plugins()
+        _gates = build_gates(plugins)
+        _plugin_order.update({plugin.secret_type: i for i, plugin in enumerate(plugins)})
         _configured = True
 
 
-def scan_lines(doc: Document, index: LineIndex) -> Iterator[Hit]:
-    """Yield detect-secrets hits for every line of the document."""
+def gates() -> tuple[Gate, ...]:
     configure()
-    numbered = list(enumerate(doc.text.split("\n"), start=1))
-    filename = doc.origin.path
-    for secret in _process_line_based_plugins(lines=numbered, filename=filename):
+    assert _gates is not None
+    return _gates
+
+
+def _exact_secrets(text: str, filename: str) -> Iterator[PotentialSecret]:
+    """Every line through detect-secrets' own line loop."""
+    numbered = list(enumerate(text.split("\n"), start=1))
+    yield from _process_line_based_plugins(lines=numbered, filename=filename)
+
+
+def _fast_secrets(text: str, filename: str) -> Iterator[PotentialSecret]:
+    """The body of ``_process_line_based_plugins`` on the lines the prefilter marked, per plugin.
+
+    For a marked line and plugin this makes the calls ``_process_line_based_plugins`` and
+    ``_scan_line`` make: ``analyze_line`` with the line, its number and the whole-file snippet,
+    then the ``secret`` and ``context`` filters on each result; the ``line`` filters (which may
+    drop the whole line) run once a plugin found something there, which yields the same secrets as
+    running them first. Lines and plugins left out are those the prefilter proved cannot yield.
+    """
+    all_gates = gates()
+    marks = marked_lines(text, all_gates)
+    if not marks:
+        return
+    line_content = text.split("\n")
+    for line_number in sorted(marks):
+        line = line_content[line_number - 1].rstrip()
+        code_snippet = None
+        line_filtered: bool | None = None
+        for index in sorted(marks[line_number][1]):
+            gate = all_gates[index]
+            if gate.precheck is not None and not gate.precheck(line):
+                continue
+            if code_snippet is None:
+                code_snippet = get_code_snippet(lines=line_content, line_number=line_number)
+            plugin = gate.plugin
+            if gate.ascii_finders is not None:  # a known plugin: analyze_line takes these four
+                found = plugin.analyze_line(filename=filename, line=line, line_number=line_number,
+                                            context=code_snippet)
+            else:
+                found = call_function_with_arguments(plugin.analyze_line, filename=filename, line=line,
+                                                     line_number=line_number, context=code_snippet)
+            if not found:
+                continue
+            if line_filtered is None:
+                line_filtered = _is_filtered_out(required_filter_parameters=["line"], filename=filename,
+                                                 line=line, context=code_snippet)
+            if line_filtered:
+                break
+            for secret in found:
+                if _is_filtered_out(required_filter_parameters=["secret"], filename=secret.filename,
+                                    secret=secret.secret_value, plugin=plugin, line=line):
+                    continue
+                if _is_filtered_out(required_filter_parameters=["context"], filename=secret.filename,
+                                    secret=secret.secret_value, plugin=plugin, line=line,
+                                    context=code_snippet):
+                    continue
+                yield secret
+
+
+def raw_secrets(text: str, filename: str, fast: bool | None = None) -> list[PotentialSecret]:
+    """detect-secrets' findings on ``text``, sorted by (line, plugin order, secret value)."""
+    configure()
+    use_fast = fast_path_enabled() if fast is None else fast
+    found = list((_fast_secrets if use_fast else _exact_secrets)(text, filename))
+    found.sort(key=lambda s: (s.line_number, _plugin_order.get(s.type, len(_plugin_order)),
+                              s.secret_value or ""))
+    return found
+
+
+def scan_lines(doc: Document, index: LineIndex, fast: bool | None = None) -> Iterator[Hit]:
+    """Yield detect-secrets hits for the document (fast or exact path, same findings)."""
+    for secret in raw_secrets(doc.text, doc.origin.path, fast):
         value = secret.secret_value
         if not value:
             continue
@@ -94,7 +189,7 @@ def scan_lines(doc: Document, index: LineIndex) -> Iterator[Hit]:
         if specific:
             # A prefixed token takes the kind our own rules give it, so its provider can claim it.
             provider, kind = classify_token(value) or (provider, kind)
-        line_text = index.line_text(secret.line_number) if secret.line_number <= len(index.starts) else ""
+        line_text = index.line_text(secret.line_number) if secret.line_number <= index.line_count else ""
         column = line_text.find(value) + 1 or 1
         if doc.origin.line is not None:
             location = dataclasses.replace(doc.origin, line=doc.origin.line + secret.line_number - 1,

@@ -12,17 +12,14 @@ every line it flags must contain. This module finds those lines in two steps:
    inside L; ``finditer`` either starts a match at p or p lies inside an earlier match, which then
    touches L too. Finders never use anchors or lookarounds, so the buffer around L cannot change
    whether they match inside it. Case-insensitive finders run in lower case on ``text.lower()``
-   when the text is ASCII (same offsets, same folding as ``re.I`` on ASCII), and as ``re.I``
-   patterns on the original text otherwise (``re.I`` folds e.g. ``ſ`` onto ``s``, which
-   ``lower()`` does not).
-2. **Confirmation** on each marked line: the plugin's own ``analyze_line`` (exactly what
-   detect-secrets calls; no copy of its regexes), after a cheap keyword pre-check for the keyword
-   plugin.
+   (same offsets, same folding as ``re.I`` for these patterns), and as ``re.I``
+   patterns on the original text when it holds one of the three characters (``İ ı ſ``) that
+   ``re.I`` folds differently from ``lower()``.
+2. On each marked line, :mod:`scanner.detect.ds_plugins` runs detect-secrets' own per-line
+   body for the marked plugins only (``analyze_line``, then its line, secret and context filters,
+   the whole file as context), after a cheap keyword pre-check for the keyword plugin.
 
-The lines that survive go through detect-secrets' own line processing
-(:func:`scanner.detect.ds_plugins.scan_candidate_lines`), with the whole file as context, so its
-filters behave exactly as on a full scan. A plugin this module does not know marks every line
-(correct, just slow).
+A plugin this module does not know marks every line (correct, just slow).
 """
 
 from __future__ import annotations
@@ -124,61 +121,72 @@ def _finders_for(plugin: Any) -> list[Finder] | None:
     return None
 
 
-def _keyword_precheck() -> re.Pattern[str] | None:
+def _keyword_precheck() -> Callable[[str], bool] | None:
+    """A cheap necessary condition for KeywordDetector: one of its keywords is on the line."""
     try:
         from detect_secrets.plugins.keyword import DENYLIST
-    except ImportError:  # pragma: no cover - a detect-secrets without the list: confirm exactly
+    except ImportError:  # pragma: no cover - a detect-secrets without the list: no precheck
         return None
-    return re.compile("|".join(DENYLIST), re.IGNORECASE)
+    alternatives = "|".join(DENYLIST)
+    lower_case = re.compile(alternatives).search  # DENYLIST is written in lower case
+    ignore_case = re.compile(alternatives, re.IGNORECASE).search
 
+    def precheck(line: str) -> bool:
+        lowered = line.lower()
+        if len(lowered) == len(line) and _lowers_like_re_ignorecase(line):
+            return lower_case(lowered) is not None
+        return ignore_case(line) is not None
 
-Confirm = Callable[[str, str], bool]
-"""(stripped line, filename) -> whether the plugin's analyze_line finds anything on it."""
+    return precheck
 
 
 @dataclass(frozen=True)
 class Gate:
-    """One plugin: its position in detect-secrets' plugin order, finders and confirmation."""
+    """One plugin: its position in detect-secrets' plugin order, its finders and a line precheck."""
 
     index: int
     plugin: Any
     ascii_finders: tuple[re.Pattern[str], ...] | None
-    """Finders for ASCII text (folded ones in lower case, run on text.lower()); None: every line."""
+    """Finders for text whose lower() folds like re.I (folded ones in lower case, run on
+    text.lower()); None: every line."""
     folded_flags: tuple[bool, ...]
     unicode_finders: tuple[re.Pattern[str], ...] | None
-    """The same finders for non-ASCII text, folded ones compiled with re.IGNORECASE."""
-    confirm: Confirm
+    """The same finders for any other text, folded ones compiled with re.IGNORECASE."""
+    precheck: Callable[[str], bool] | None = None
+    """A cheap necessary condition on the stripped line, tried before the plugin itself."""
+    literals: tuple[str, ...] = ()
+    """Per finder, the literal it starts with ("" if none): a ``str`` containment test skips a
+    finder whose literal is absent without starting a regex search."""
 
 
-def _confirmer(plugin: Any) -> Confirm:
-    analyze = plugin.analyze_line
-    if type(plugin).__name__ == "KeywordDetector":
-        precheck = _keyword_precheck()
-        if precheck is not None:
-            search = precheck.search
-
-            def confirm_keyword(line: str, filename: str) -> bool:
-                return search(line) is not None and bool(analyze(filename=filename, line=line))
-
-            return confirm_keyword
-
-    def confirm(line: str, filename: str) -> bool:
-        return bool(analyze(filename=filename, line=line))
-
-    return confirm
+def _leading_literal(pattern: str) -> str:
+    """The literal characters a finder's pattern starts with (case as written)."""
+    try:
+        from re import _constants as sre_constants  # type: ignore[attr-defined]
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # Python < 3.11
+        import sre_constants
+        import sre_parse
+    literal = []
+    for op, av in sre_parse.parse(pattern):
+        if op is not sre_constants.LITERAL:
+            break
+        literal.append(chr(av))
+    return "".join(literal)
 
 
 def build_gates(plugins: Sequence[Any]) -> tuple[Gate, ...]:
     gates = []
     for index, plugin in enumerate(plugins):
         finders = _finders_for(plugin)
+        precheck = _keyword_precheck() if type(plugin).__name__ == "KeywordDetector" else None
         if finders is None:
-            gates.append(Gate(index, plugin, None, (), None, _confirmer(plugin)))
+            gates.append(Gate(index, plugin, None, (), None, precheck))
             continue
         ascii_res = tuple(re.compile(f.pattern) for f in finders)
         uni_res = tuple(re.compile(f.pattern, re.IGNORECASE if f.folded else 0) for f in finders)
-        gates.append(Gate(index, plugin, ascii_res, tuple(f.folded for f in finders), uni_res,
-                          _confirmer(plugin)))
+        gates.append(Gate(index, plugin, ascii_res, tuple(f.folded for f in finders), uni_res, precheck,
+                          tuple(_leading_literal(f.pattern) for f in finders)))
     return tuple(gates)
 
 
@@ -188,24 +196,43 @@ def _line_at(text: str, begin: int) -> str:
     return text[begin:] if end < 0 else text[begin:end]
 
 
+# Non-ASCII characters that re.IGNORECASE matches against an ASCII letter although lower() does
+# not map them to it (computed over all of Unicode for Python 3.11's re; see the tests).
+_IGNORECASE_SPECIALS = ("\u0130", "\u0131", "\u017f")  # İ ı ſ
+
+
+def _lowers_like_re_ignorecase(text: str) -> bool:
+    """Whether ``text.lower()`` keeps every offset and folds exactly as ``re.I`` for our finders.
+
+    ``lower()`` maps one character to one except ``İ`` (to two); ``ı`` and ``ſ`` match ``i``/``s``
+    under ``re.I`` but stay themselves in lower case. Without those three, a lower-case finder on
+    ``text.lower()`` matches where its ``re.I`` twin matches on ``text``.
+    """
+    return not any(special in text for special in _IGNORECASE_SPECIALS)
+
+
 def marked_lines(text: str, gates: Sequence[Gate]) -> dict[int, tuple[int, set[int]]]:
     """Line number (1-based) -> (offset where the line starts, indices of the gates that touched it)."""
-    ascii_text = text.isascii()
     lowered: str | None = None
+    foldable = text.isascii() or _lowers_like_re_ignorecase(text)
     spans: list[tuple[int, int, int]] = []  # (start, end, gate index)
     everything: set[int] = set()
     for gate in gates:
-        finders = gate.ascii_finders if ascii_text else gate.unicode_finders
+        finders = gate.ascii_finders if foldable else gate.unicode_finders
         if finders is None:
             everything.add(gate.index)
             continue
-        for finder, folded in zip(finders, gate.folded_flags):
-            if folded and ascii_text:
+        for finder, folded, literal in zip(finders, gate.folded_flags, gate.literals, strict=True):
+            if folded and foldable:
                 if lowered is None:
                     lowered = text.lower()
                 haystack = lowered
             else:
                 haystack = text
+            if folded and not foldable:
+                literal = ""  # re.IGNORECASE on the original text: no plain containment test
+            if literal and literal not in haystack:
+                continue
             spans.extend((m.start(), m.end(), gate.index) for m in finder.finditer(haystack))
     marks: dict[int, tuple[int, set[int]]] = {}
     if everything:
@@ -229,19 +256,3 @@ def marked_lines(text: str, gates: Sequence[Gate]) -> dict[int, tuple[int, set[i
                 break
             begin, number = newline + 1, number + 1
     return marks
-
-
-def candidate_lines(text: str, filename: str, gates: Sequence[Gate]) -> dict[int, list[int]]:
-    """Line number -> the gate indices (in plugin order) whose plugin finds something on that line."""
-    marks = marked_lines(text, gates)
-    if not marks:
-        return {}
-    by_index = {gate.index: gate for gate in gates}
-    out: dict[int, list[int]] = {}
-    for number in sorted(marks):
-        begin, indices = marks[number]
-        line = _line_at(text, begin).rstrip()
-        confirmed = [i for i in sorted(indices) if by_index[i].confirm(line, filename)]
-        if confirmed:
-            out[number] = confirmed
-    return out

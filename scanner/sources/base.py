@@ -53,6 +53,7 @@ SKIP_SYMLINK_BROKEN = SkipReason("broken symlink")
 SKIP_SYMLINK_LOOP = SkipReason("symlink loop")
 SKIP_IO_ERROR = SkipReason("read error")
 SKIP_EXCLUDED = SkipReason("excluded by --exclude/.credreachignore")
+SKIP_REPLACED_BY_SYMLINK = SkipReason("replaced by a symlink during the scan (not followed)")
 
 
 def looks_binary(head: bytes) -> bool:
@@ -68,15 +69,22 @@ def decode(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", "surrogateescape"), True
 
 
-def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes | SkipReason:
+def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE,
+                      follow_symlinks: bool = True) -> bytes | SkipReason:
     """Read a regular file without ever blocking on or opening a FIFO, socket or device.
 
     ``O_NONBLOCK`` keeps an open of a FIFO swapped in after ``lstat`` from hanging, and the
-    ``fstat`` after opening re-checks the type on the file actually opened.
+    ``fstat`` after opening re-checks the type on the file actually opened. With
+    ``follow_symlinks=False`` (a walker that saw a plain file there) ``O_NOFOLLOW`` refuses a
+    symlink swapped in since, which could otherwise point out of the scanned roots.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        st = os.stat(path)
+        st = os.stat(path, follow_symlinks=follow_symlinks)
+        if stat.S_ISLNK(st.st_mode):
+            return SKIP_REPLACED_BY_SYMLINK
     except FileNotFoundError:
         return SKIP_VANISHED
     except PermissionError:
@@ -94,7 +102,9 @@ def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes
     except PermissionError:
         return SKIP_UNREADABLE
     except OSError as exc:
-        return SKIP_SYMLINK_LOOP if exc.errno == errno.ELOOP else SKIP_IO_ERROR
+        if exc.errno == errno.ELOOP:
+            return SKIP_SYMLINK_LOOP if follow_symlinks else SKIP_REPLACED_BY_SYMLINK
+        return SKIP_IO_ERROR
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

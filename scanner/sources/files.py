@@ -19,10 +19,12 @@ from scanner.model import Location, SourceKind
 from scanner.sources.base import (
     DEFAULT_MAX_FILE_SIZE,
     SKIP_EXCLUDED,
+    SKIP_REPLACED_BY_SYMLINK,
     SKIP_SPECIAL,
     SKIP_SYMLINK_BROKEN,
     SKIP_SYMLINK_LOOP,
     SKIP_SYMLINK_OUTSIDE,
+    SKIP_VANISHED,
     Document,
     Sink,
     SkipReason,
@@ -39,6 +41,7 @@ DEFAULT_EXCLUDES = (
 SKIP_DEFAULT_EXCLUDED = SkipReason("vendored/cache directory excluded by default (--no-default-excludes scans it)")
 SKIP_UNREADABLE_DIR = SkipReason("unreadable directory")
 SKIP_DUPLICATE = SkipReason("same file already scanned through another path")
+SKIP_CHANGED_DIR = SkipReason("directory replaced during the scan")
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,9 @@ class GitLabels:
 
 def _git_lines(root: str, *args: str) -> list[str]:
     result = subprocess.run(
-        ["git", "-c", "safe.directory=*", "-C", root, *args],
+        # core.fsmonitor names a program git would run: a hostile repository's .git/config must not
+        # make a scan execute code (the git-history source disables it the same way).
+        ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", root, *args],
         capture_output=True, timeout=120, check=False,
     )
     if result.returncode != 0:
@@ -146,21 +151,38 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
         directory, repo = stack.pop()
         try:
             dst = os.stat(directory)
-        except OSError:
-            sink.skip(directory, SKIP_UNREADABLE_DIR)
+        except FileNotFoundError:
+            sink.skip(directory, SKIP_VANISHED)
             continue
-        key = (dst.st_dev, dst.st_ino)
-        if key in seen_dirs:
-            continue
-        seen_dirs.add(key)
-        try:
-            with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
         except PermissionError:
             sink.skip(directory, SKIP_UNREADABLE_DIR)
             continue
         except OSError as exc:
             sink.skip(directory, f"cannot list directory: {exc.strerror or exc}")
+            continue
+        key = (dst.st_dev, dst.st_ino)
+        if key in seen_dirs:
+            continue
+        seen_dirs.add(key)
+        # A directory swapped for a symlink after its parent was listed must not lead out of the roots.
+        if not _inside(os.path.realpath(directory), real_roots):
+            sink.skip(directory, SKIP_SYMLINK_OUTSIDE)
+            continue
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+            after = os.stat(directory)
+        except FileNotFoundError:
+            sink.skip(directory, SKIP_VANISHED)
+            continue
+        except PermissionError:
+            sink.skip(directory, SKIP_UNREADABLE_DIR)
+            continue
+        except OSError as exc:
+            sink.skip(directory, f"cannot list directory: {exc.strerror or exc}")
+            continue
+        if (after.st_dev, after.st_ino) != key:
+            sink.skip(directory, SKIP_CHANGED_DIR)
             continue
         names = {e.name for e in entries}
         if ".git" in names:
@@ -202,7 +224,7 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
                 continue
             if include is not None and not include.match_file(rel):
                 continue
-            _scan_file(path, root, repo, options, sink, stats, seen_files)
+            _scan_file(path, root, repo, options, sink, stats, seen_files, follow=is_link)
         for sub in reversed(subdirs):
             stack.append((sub, repo))
 
@@ -223,11 +245,15 @@ def _check_symlink(path: str, real_roots: tuple[str, ...]) -> SkipReason | str:
 
 
 def _scan_file(path: str, root: str, repo: GitLabels | None, options: WalkOptions, sink: Sink,
-               stats: WalkStats, seen_files: set[tuple[int, int]]) -> None:
+               stats: WalkStats, seen_files: set[tuple[int, int]], follow: bool = True) -> None:
+    """Scan one file; ``follow=False`` when the walker saw a plain file (a symlink since is refused)."""
     try:
-        st = os.stat(path)
+        st = os.stat(path, follow_symlinks=follow)
     except OSError:
         st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        sink.skip(path, SKIP_REPLACED_BY_SYMLINK)
+        return
     if st is not None and not stat.S_ISREG(st.st_mode):
         sink.skip(path, SKIP_SPECIAL)
         return
@@ -237,7 +263,7 @@ def _scan_file(path: str, root: str, repo: GitLabels | None, options: WalkOption
             sink.skip(path, SKIP_DUPLICATE)
             return
         seen_files.add(key)
-    data = read_regular_file(path, options.max_file_size)
+    data = read_regular_file(path, options.max_file_size, follow_symlinks=follow)
     if isinstance(data, SkipReason):
         sink.skip(path, data)
         return

@@ -30,6 +30,7 @@ from scanner.sources.base import (
     decode,
     read_regular_file,
 )
+from scanner.sources.files import display_path
 from scanner.sources.store_parsers import aws, cloud, github, kube, netrc, railway, registries
 from scanner.sources.store_parsers._common import StoreFile, StoreFormatError
 
@@ -209,7 +210,7 @@ def parse_store_file(path: str, spec: StoreSpec, sink: Sink,
         data = spec.transform(data)
     text, with_errors = decode(data)
     if spec.parser is None:
-        origin = Location(path=path, line=None, column=None, source=SourceKind.HOME, store=spec.store)
+        origin = Location(path=display_path(path), line=None, column=None, source=SourceKind.HOME, store=spec.store)
         sink.document(Document(text=text, origin=origin, size=len(data), decoded_with_errors=with_errors))
         return 0
     store_file = StoreFile(path=path, store=spec.store, text=text, sink=sink)

@@ -22,6 +22,7 @@ import yaml
 from scanner.detect.rules import classify_token  # noqa: F401  (re-exported for the parsers)
 from scanner.model import Hit, Location, SourceKind
 from scanner.sources.base import Sink
+from scanner.sources.files import display_path
 
 Position = tuple[int | None, int | None]
 """1-based (line, column), or (None, None) when the value could not be located."""
@@ -96,7 +97,7 @@ class StoreFile:
         if not secret:
             return
         line, column = position
-        location = Location(path=self.path, line=line, column=column, source=SourceKind.HOME,
+        location = Location(path=display_path(self.path), line=line, column=column, source=SourceKind.HOME,
                             store=self.store, profile=profile)
         clean = {k: v for k, v in (companions or {}).items() if v}
         self.sink.hit(Hit(provider=provider, kind=kind, secret=secret, location=location,
@@ -145,25 +146,30 @@ def load_yaml(store_file: StoreFile) -> tuple[Any, dict[YamlPath, Position]]:
         raise StoreFormatError("not valid YAML") from None
     positions: dict[YamlPath, Position] = {}
     if node is not None:
-        for path, scalar in _walk_nodes(node, ()):
-            mark = scalar.start_mark
-            column = mark.column + 1
-            if scalar.style in ("'", '"'):
-                column += 1  # point inside the quotes, at the value itself
-            positions[path] = (mark.line + 1, column)
+        for path, scalar in _walk_nodes(node, (), set()):
+            # From the character index, not mark.line: YAML also breaks lines at U+0085/U+2028/U+2029,
+            # which editors and every other position credreach reports do not.
+            quoted = 1 if scalar.style in ("'", '"') else 0  # point inside the quotes, at the value
+            positions[path] = store_file.position(scalar.start_mark.index + quoted)
     return data, positions
 
 
-def _walk_nodes(node: yaml.Node, path: YamlPath) -> Iterator[tuple[YamlPath, yaml.ScalarNode]]:
+def _walk_nodes(node: yaml.Node, path: YamlPath, seen: set[int]) -> Iterator[tuple[YamlPath, yaml.ScalarNode]]:
+    """Scalars with their paths. Each collection node is entered once: YAML aliases share nodes,
+    and following every alias of a "billion laughs" document would take exponential time."""
     if isinstance(node, yaml.ScalarNode):
         yield path, node
-    elif isinstance(node, yaml.SequenceNode):
+        return
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
         for index, child in enumerate(node.value):
-            yield from _walk_nodes(child, (*path, index))
+            yield from _walk_nodes(child, (*path, index), seen)
     elif isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node.value)
-            yield from _walk_nodes(value_node, (*path, key))
+            yield from _walk_nodes(value_node, (*path, key), seen)
 
 
 def as_str(value: Any) -> str:

@@ -41,7 +41,9 @@ def parse_ini(text: str) -> tuple[list[IniSection], list[int]]:
     sections: list[IniSection] = []
     current: IniSection | None = None
     bad: list[int] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also breaks at \x1c-\x1e, \x85, \u2028 ..., which would
+    # shift every later line number away from what an editor (and every other reporter) shows.
+    for number, raw in enumerate((line.rstrip("\r") for line in text.split("\n")), start=1):
         stripped = raw.strip()
         if not stripped or stripped[0] in "#;":
             continue

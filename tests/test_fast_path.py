@@ -1,0 +1,232 @@
+"""The fast path finds exactly what the exact path finds, and parallel runs equal serial runs.
+
+The fast path (scanner/detect/prefilter.py) only hands detect-secrets the lines its plugins can
+flag; the exact path (CREDREACH_NO_FAST_PATH=1) hands it every line. Both must report the same
+findings (kind, secret fingerprint, line, column) on a corpus of true and false positives, on
+generated text, and through the real CLI, serially and with worker processes.
+No speed is asserted here; bench/ measures speed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner.detect import ds_plugins, prefilter
+from scanner.detect.engine import detect
+from scanner.model import Location, SourceKind
+from scanner.pipeline import ScanOptions, collect
+from scanner.redact import fingerprint
+from scanner.sources.base import Document
+from tests.conftest import run_credreach
+
+DATA = Path(__file__).parent / "data" / "fastpath"
+_RNG = random.Random(20240611)
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _rand(alphabet: str, n: int) -> str:
+    return "".join(_RNG.choice(alphabet) for _ in range(n))
+
+
+def _b64url(obj: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+# Token-shaped values, assembled at run time from a prefix and seeded random characters.
+VALUES: dict[str, str] = {
+    "GITHUB": "ghp_" + _rand(_ALNUM, 36),
+    "AWS_ID": "AKIA" + _rand(string.ascii_uppercase + "234567", 16),
+    "AWS_SECRET": _rand(_ALNUM + "/+", 40),
+    "STRIPE": "sk_" + "live_" + _rand(_ALNUM, 24),
+    "SLACK": "xoxb-" + _rand(string.digits, 10) + "-" + _rand(string.digits, 13) + "-" + _rand(_ALNUM, 24),
+    "WORD": "Hunter2" + _rand(string.ascii_lowercase, 6),
+    "WORD2": "Corr3ct" + _rand(string.ascii_lowercase, 8),
+    "B64": _rand(_ALNUM + "+/", 44),
+    "B64_2": _rand(_ALNUM + "-_", 32),
+    "HEX": _rand("0123456789abcdef", 32),
+    "OPENAI": "sk-" + _rand(_ALNUM, 20) + "T3Blbk" + "FJ" + _rand(_ALNUM, 20),
+    "PYPI": "pypi-" + "AgEIcHlwaS5vcmc" + _rand(_ALNUM, 80),
+    "JWT": _b64url({"alg": "HS256", "typ": "JWT"}) + "." + _b64url({"sub": "fake", "iat": 1}) + "."
+           + _rand(_ALNUM + "-_", 43),
+    "GITLAB": "glpat-" + _rand(_ALNUM, 20),
+    "SENDGRID": "SG." + _rand(_ALNUM, 22) + "." + _rand(_ALNUM, 43),
+    "TWILIO_AC": "AC" + _rand("0123456789abcdef", 32),
+    "TWILIO_SK": "SK" + _rand("0123456789abcdef", 32),
+    "MAILCHIMP": _rand("0123456789abcdef", 32) + "-us12",
+    "TELEGRAM": _rand(string.digits, 9) + ":" + _rand(_ALNUM, 35),
+    "DISCORD": "M" + _rand(_ALNUM, 23) + "." + _rand(_ALNUM, 6) + "." + _rand(_ALNUM, 27),
+    "AZURE": _rand(_ALNUM + "+/", 86) + "==",
+    "ARTIFACTORY": "AKC" + _rand(_ALNUM, 60),
+    "SQUARE": "sq0csp-" + _rand(_ALNUM, 43),
+    "IBM_IAM": _rand(_ALNUM + "_-", 44),
+    "IBM_COS": _rand("0123456789abcdef", 48),
+    "SOFTLAYER": _rand(string.ascii_lowercase + string.digits, 64),
+    "CLOUDANT_PW": _rand("0123456789abcdef", 64),
+    "CLOUDANT_KEY": _rand(string.ascii_lowercase, 24),
+    "NPM": "npm_" + _rand(_ALNUM, 36),
+    "NPM_UUID": "6f1c2d3e-4b5a-4c6d-8e7f-" + _rand("0123456789abcdef", 12),
+    "PRIVATE_KEY": "-----BEGIN " + "RSA PRIVATE KEY-----\n"
+                   + "\n".join(_rand(_ALNUM + "+/", 64) for _ in range(6))
+                   + "\n-----END " + "RSA PRIVATE KEY-----",
+}
+
+
+def _render(template: str) -> str:
+    return re.sub(r"\{\{([A-Z0-9_]+)\}\}", lambda m: VALUES[m.group(1)], template)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, str]:
+    files = {path.name.removesuffix(".tmpl"): _render(path.read_text(encoding="utf-8"))
+             for path in sorted(DATA.glob("*.tmpl"))}
+    assert len(files) >= 10
+    return files
+
+
+def _document(name: str, text: str) -> Document:
+    return Document(text, Location(path=name, line=None, column=None, source=SourceKind.WORKSPACE),
+                    len(text.encode()))
+
+
+def _findings(name: str, text: str, fast: bool) -> list[tuple[str, str, int | None, int | None, str]]:
+    return [(h.kind, fingerprint(h.secret), h.location.line, h.location.column, h.rule)
+            for h in detect(_document(name, text), fast=fast)]
+
+
+def test_every_plugin_has_a_prefilter() -> None:
+    """A plugin without finders would silently fall back to scanning every line."""
+    for gate in ds_plugins.gates():
+        assert gate.ascii_finders is not None, type(gate.plugin).__name__
+
+
+def test_keyword_literals_cover_detect_secrets_keywords() -> None:
+    from detect_secrets.plugins.keyword import DENYLIST
+
+    for keyword in DENYLIST:
+        # Every spelling the keyword regex accepts contains one of the prefilter's literals.
+        spellings = {keyword.replace("_?", "_"), keyword.replace("_?", "")}
+        for spelling in spellings:
+            assert any(lit in spelling for lit in prefilter._KEYWORD_LITERALS), keyword
+
+
+def test_ignorecase_specials_are_complete() -> None:
+    """The characters re.I folds onto an ASCII letter although lower() does not (all of Unicode)."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    specials = []
+    for code in range(128, 0x110000):
+        char = chr(code)
+        if letter.fullmatch(char) and not (len(char.lower()) == 1 and char.lower() in string.ascii_lowercase):
+            specials.append(char)
+    assert tuple(specials) == prefilter._IGNORECASE_SPECIALS
+
+
+def test_corpus_same_findings_fast_and_exact(corpus: dict[str, str]) -> None:
+    total = 0
+    for name, text in corpus.items():
+        fast = _findings(name, text, fast=True)
+        exact = _findings(name, text, fast=False)
+        assert fast == exact, name
+        total += len(fast)
+    assert total >= 60  # the corpus is not trivially empty
+
+
+def test_corpus_true_positives_are_found(corpus: dict[str, str]) -> None:
+    found = {(name, kind) for name, text in corpus.items() for kind, *_ in _findings(name, text, fast=True)}
+    kinds = {kind for _, kind in found}
+    for expected in ("private_key", "jwt", "secret_keyword", "high_entropy_string", "basic_auth_url",
+                     "discord_bot_token", "telegram_bot_token", "azure_storage_key", "square_oauth_secret",
+                     "mailchimp_api_key", "ibm_cloud_iam_key", "ibm_cos_hmac", "softlayer_credentials",
+                     "cloudant_credentials", "artifactory_credentials"):
+        assert expected in kinds, expected
+    # re.IGNORECASE folds "ſ" onto "s": detect-secrets flags `ſecret = ...` and `paſſword = ...`
+    # (lines 2 and 3), and so must the prefilter, although "ſ".lower() is not "s".
+    unicode_lines = {line for kind, _, line, _, _ in _findings("unicode.txt", corpus["unicode.txt"], fast=True)
+                     if kind == "secret_keyword"}
+    assert {2, 3} <= unicode_lines
+
+
+def test_corpus_false_positives_stay_filtered(corpus: dict[str, str]) -> None:
+    text = corpus["settings.py"]
+    lines = {line for _, _, line, _, _ in _findings("settings.py", text, fast=True)}
+    numbered = {n: t for n, t in enumerate(text.split("\n"), start=1)}
+    for number, line in numbered.items():
+        if any(marker in line for marker in ("allowlist secret", "${SECRET_KEY}", "{{ secret }}",
+                                             "os.environ", "123e4567", "abcdefghijklmnop")):
+            assert number not in lines, line
+    assert numbered and 23 not in lines  # the line after "allowlist nextline"
+
+
+_FRAGMENTS = [
+    "password", "secret", "api_key", "Key", "token", "pwd", "aws", "ſecret", "İ", "ı", "K",
+    " = ", ": ", ":=", "==", "=>", "(", ")", "[", "]", ";", ",", " ", "\t", "\r", '"', "'", "`", "@",
+    "${X}", "://", "user:pw@", "AKIA", "ghp_", "xoxb-", "sk_live_", "eyJ", "SG.", "AccountKey=",
+    "T3BlbkFJ", "PRIVATE KEY", "-us1", "cl_key", "sl_api_key", "ibm_iam_key", "AKC", "AP1",
+    "# pragma: allowlist secret", "0123456789abcdef", "deadbeefcafe", "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI",
+    "Zm9vYmFyYmF6cXV4cXV1eHF1dXVxdXV4eHh4eHh4", "\n", "\n", "\n",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=60), st.sampled_from(["a.py", "b.yaml", "c.go", "d"]))
+def test_generated_text_same_findings(fragments: list[str], filename: str) -> None:
+    text = "".join(fragments)
+    fast = [(s.type, s.secret_value, s.line_number) for s in ds_plugins.raw_secrets(text, filename, True)]
+    exact = [(s.type, s.secret_value, s.line_number) for s in ds_plugins.raw_secrets(text, filename, False)]
+    assert fast == exact
+
+
+def _workspace(root: Path, corpus: dict[str, str], copies: int) -> Path:
+    for i in range(copies):
+        sub = root / f"pkg{i:03d}"
+        sub.mkdir(parents=True)
+        for name, text in corpus.items():
+            (sub / name).write_text(text, encoding="utf-8", newline="")
+    return root
+
+
+def _report(root: Path, env: dict[str, str]) -> dict:
+    run = run_credreach("scan", str(root), "--offline", "--format", "json", cwd=root,
+                        env={"HOME": str(root / "no-home"), **env}, timeout=300)
+    assert run.returncode in (0, 1), run.stderr
+    assert "Traceback" not in run.stderr
+    report = run.json()
+    report["scan"].pop("duration_seconds", None)
+    return report
+
+
+def test_cli_parallel_serial_and_exact_give_identical_reports(tmp_path: Path, corpus: dict[str, str]) -> None:
+    root = _workspace(tmp_path / "ws", corpus, copies=40)
+    parallel = _report(root, {"CREDREACH_WORKERS": "2", "CREDREACH_PARALLEL_MIN_BYTES": "0"})
+    serial = _report(root, {"CREDREACH_WORKERS": "1"})
+    exact = _report(root, {"CREDREACH_WORKERS": "2", "CREDREACH_PARALLEL_MIN_BYTES": "0",
+                           "CREDREACH_NO_FAST_PATH": "1"})
+    assert parallel["credentials"], "the corpus yields credentials"
+    assert parallel["scan"]["files_scanned"] == 40 * len(corpus)
+    assert json.dumps(parallel, sort_keys=True) == json.dumps(serial, sort_keys=True)
+    assert json.dumps(exact, sort_keys=True) == json.dumps(serial, sort_keys=True)
+
+
+def test_progress_reported_from_parent_in_order_with_workers(tmp_path: Path, corpus: dict[str, str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _workspace(tmp_path / "ws", corpus, copies=30)
+    monkeypatch.setenv("CREDREACH_WORKERS", "2")
+    monkeypatch.setenv("CREDREACH_PARALLEL_MIN_BYTES", "0")
+    calls: list[tuple[int, int]] = []
+    sink = collect(ScanOptions(roots=(str(root),), offline=True), progress=lambda f, b: calls.append((f, b)))
+    assert len(calls) == sink.files == 30 * len(corpus)
+    assert calls == sorted(calls) and calls[-1] == (sink.files, sink.bytes)
+    assert [f for f, _ in calls] == list(range(1, sink.files + 1))
+
+    monkeypatch.setenv("CREDREACH_WORKERS", "1")
+    serial = collect(ScanOptions(roots=(str(root),), offline=True))
+    assert [(h.kind, h.secret, h.location) for h in sink.hits] == \
+        [(h.kind, h.secret, h.location) for h in serial.hits]
