@@ -197,8 +197,11 @@ def _collect_sources(options: ScanOptions, sink: Collector) -> None:
         # belong to the real user's machine: consulted only when scanning the real home.
         relocations = None if options.home_dir else (options.environ if options.environ is not None
                                                      else dict(os.environ))
-        sink.extra_sources.extend(stores.collect_home(options.home_dir or os.path.expanduser("~"), sink,
-                                                      environ=relocations))
+        documents_before = sink.files
+        per_store = stores.collect_home(options.home_dir or os.path.expanduser("~"), sink, environ=relocations)
+        sink.extra_sources.extend(per_store)
+        # Parsed store files were read too; histories and rc files were already counted as documents.
+        sink.files += sum(s.items for s in per_store) - (sink.files - documents_before)
     if options.env or options.env_of:
         sink.source = "env"
         from scanner.sources import env as env_source

@@ -113,7 +113,7 @@ def _severity(credential: Credential, verification: Verification,
                                                                                   for r in c.resources))]
     reasons: list[str] = []
     if critical:
-        for cap in critical:
+        for cap in sorted(critical, key=lambda c: c.action is not Action.DELETE):
             reasons.extend(describe_capability(cap))
         return Severity.CRITICAL, reasons
     if destructive or writes:

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 import pytest
 
 from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
+from fixtures.providers.aws_moto import MotoServer, RecordingProxy
 from fixtures.providers.aws_world import PROD_DB_ARN, AwsKey, AwsWorld, populate_aws_world
 from providers._aws_policy import PolicyEvaluation, parse_statements, resource_from_arn
 from providers._sigv4 import encode_form, sign_query_post
@@ -30,7 +31,6 @@ from providers.registry import provider_for_kind
 from scanner.model import Action, EnvClass, VerificationStatus
 from scanner.redact import REDACTOR
 from tests.helpers import context_for, make_credential
-from fixtures.providers.aws_moto import MotoServer, RecordingProxy
 
 
 @pytest.fixture(scope="module")
