@@ -1,16 +1,17 @@
 """Heroku Platform API tokens: account, OAuth scope, apps and their pipeline stage.
 
-Why these calls: ``GET /account`` proves the token and names its owner; ``GET /oauth/authorizations``
-is the only read that reveals a token's scope (``global``, ``read``, ``write``, ``read-protected``,
-``write-protected``, ``identity``). The list carries each authorization's access token, so the calling
-token is matched by a constant-time comparison in memory and every token value is dropped at once,
-never stored or reported. ``GET /apps`` and ``GET /pipeline-couplings`` name the apps and the pipeline
-stage (production/staging/development) they sit in. Reference: shared/reference/providers.md §16.
+Why these calls: ``GET /account`` proves the token and names its owner; ``GET /apps`` and
+``GET /pipeline-couplings`` name the apps and the pipeline stage (production/staging/development)
+they sit in. Reference: shared/reference/providers.md §16.
+
+Not called: ``GET /oauth/authorizations``. It is the only read that shows an OAuth token's scope,
+but its answer carries the access token of every authorization on the account, and credreach never
+asks an API for secret values. So an OAuth/``HRKU-`` token's scope is reported as unknown and its
+write/delete power as possible; a legacy UUID account API key is global by Heroku's definition.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import Any
 
@@ -61,32 +62,12 @@ class HerokuProvider(Provider):
             info = account.json()
             info = info if isinstance(info, dict) else {}
             identity = str(info.get("email") or info.get("id") or "") or None
-            scopes, token_type, matched = self._scopes(ctx, headers, credential.secret)
+            scopes, token_type, matched = _scopes(credential.secret)
             apps = self._apps(ctx, headers)
         except ProviderError as exc:
             return unverifiable(str(exc), endpoint)
         return live("Heroku accepted the token", endpoint,
                     _blast(identity, scopes, token_type, matched, apps))
-
-    def _scopes(self, ctx: ProviderContext, headers: dict[str, str],
-                secret: str) -> tuple[tuple[str, ...], str, bool | None]:
-        """(scopes, token type, matched?) ; matched is None when the list could not be read."""
-        response = ctx.http.get("/oauth/authorizations", headers=headers)
-        legacy = bool(_UUID.match(secret))
-        if response.status in (401, 403):
-            return (), "OAuth token (scope hidden: it may not list authorizations)", None
-        if not 200 <= response.status < 300:
-            return (), "token", None
-        items = response.json()
-        for item in items if isinstance(items, list) else []:
-            token = ((item or {}).get("access_token") or {}).get("token") if isinstance(item, dict) else None
-            if isinstance(token, str) and hmac.compare_digest(token.encode(), secret.encode()):
-                scope = tuple(str(s) for s in item.get("scope") or [])
-                description = str(item.get("description") or "").strip()
-                kind = f"OAuth authorization `{description}`" if description else "OAuth authorization"
-                return scope, kind, True
-        # Listing authorizations needs global scope; an unmatched global token is the account API key.
-        return ("global",), "account API key" if legacy else "API token (not an OAuth authorization)", False
 
     def _apps(self, ctx: ProviderContext, headers: dict[str, str]) -> list[Resource]:
         response = ctx.http.get("/apps", headers=headers)
@@ -120,6 +101,13 @@ class HerokuProvider(Provider):
         return stages
 
 
+def _scopes(secret: str) -> tuple[tuple[str, ...], str, bool | None]:
+    """(scopes, token type, certain?) from the token's own form; None: scope not knowable read-only."""
+    if _UUID.match(secret):
+        return ("global",), "account API key", True
+    return (), "API or OAuth token (HRKU-)", None
+
+
 def _blast(identity: str | None, scopes: tuple[str, ...], token_type: str, matched: bool | None,
            apps: list[Resource]) -> BlastRadius:
     res = tuple(apps)
@@ -132,6 +120,10 @@ def _blast(identity: str | None, scopes: tuple[str, ...], token_type: str, match
         caps.append(Capability(Action.READ, "app-info", res, certain=bool(scope_set)))
     if "global" in scope_set or "read-protected" in scope_set:
         caps.append(Capability(Action.READ, "config-var-info (secrets)", res, certain=certain))
+    if matched is None:
+        caps.append(Capability(Action.READ, "app-info", res))
+        caps.append(Capability(Action.WRITE, "app-update, build-create, config-var-update", res, certain=False))
+        caps.append(Capability(Action.DELETE, "app-delete, add-on-delete (databases)", res, certain=False))
     if scope_set & _WRITE_SCOPES:
         caps.append(Capability(Action.WRITE, "app-update, build-create, formation-update, config-var-update",
                                res, certain=certain))
@@ -141,12 +133,10 @@ def _blast(identity: str | None, scopes: tuple[str, ...], token_type: str, match
                                (Resource("account", identity or "this account"),), certain=certain))
         notes.append("global scope: full control of the account — delete apps and their databases, read "
                      "every config var, mint new tokens.")
-    if matched is False:
-        notes.append("The token is not one of the account's OAuth authorizations but could list them, so it "
-                     "has global scope (the account API key behaves this way).")
     if matched is None:
-        unknowns.append("OAuth scope of this token (it may not list authorizations); write/delete on apps "
-                        "cannot be confirmed without writing")
+        unknowns.append("OAuth scope of this token: only GET /oauth/authorizations shows it, and that answer "
+                        "carries other tokens' values, so credreach does not ask; write/delete on the apps "
+                        "above is possible")
     production = [a.name for a in apps if a.env_class in (EnvClass.PRODUCTION, EnvClass.UNKNOWN)]
     if production:
         notes.append(f"{len(production)} app(s) production-class or unnamed: {', '.join(production[:5])}.")
