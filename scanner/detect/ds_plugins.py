@@ -94,9 +94,10 @@ def configure() -> None:
             return
         logging.getLogger("detect-secrets").setLevel(logging.CRITICAL)
         settings = get_settings()
+        plugin_types: list[type] = list(get_mapping_from_secret_type_to_class().values())
         settings.configure_plugins([
             {"name": plugin.__name__}
-            for plugin in get_mapping_from_secret_type_to_class().values()
+            for plugin in plugin_types
             if plugin.__name__ not in _EXCLUDED_PLUGINS
         ])
         settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
