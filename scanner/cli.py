@@ -143,18 +143,29 @@ def render(result: ScanResult, fmt: OutputFormat, show_secrets: bool,
 
 
 def progress_callback(enabled: bool):  # type: ignore[no-untyped-def]
-    """A rich status line on stderr for long scans; nothing when stderr is not a terminal."""
+    """A rich progress line on stderr (files, bytes, rate, elapsed) for long scans.
+
+    Quiet when stderr is not a terminal (CI logs, pipes), and transient: it disappears once the
+    scan ends. It shows counts only, never a path or a value, so it cannot leak a secret.
+    """
     if not enabled or not sys.stderr.isatty():
         return None, None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        FileSizeColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
 
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-    task = progress.add_task("scanning", total=None)
+    progress = Progress(SpinnerColumn(), TextColumn("scanning {task.fields[files]:,} files"), FileSizeColumn(),
+                        TransferSpeedColumn(), TimeElapsedColumn(), console=Console(stderr=True),
+                        transient=True)
+    task = progress.add_task("scanning", total=None, files=0)
 
     def update(files: int, size: int) -> None:
-        if files % 50 == 0:
-            progress.update(task, description=f"scanned {files} files, {size / 1e6:.1f} MB")
+        progress.update(task, completed=size, files=files)
 
     return progress, update
 
