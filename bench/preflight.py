@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import corpus_bytes  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / "fixtures" / "machines" / "dev-laptop" / "home"
 
@@ -45,18 +48,6 @@ def run_once(workspace: Path) -> tuple[float, float, int]:
     return wall, cpu, after.ru_maxrss
 
 
-def workspace_size(workspace: Path) -> tuple[int, int]:
-    files = size = 0
-    for dirpath, dirnames, filenames in os.walk(workspace):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            if os.path.isfile(path) and not os.path.islink(path):
-                files += 1
-                size += os.path.getsize(path)
-    return files, size
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=None)
@@ -71,7 +62,7 @@ def main() -> None:
 
 
 def measure(workspace: Path, runs: int) -> None:
-    files, size = workspace_size(workspace)
+    files, size = corpus_bytes(workspace)
     commits = subprocess.run(["git", "-C", str(workspace), "rev-list", "--all", "--count"],
                              capture_output=True, text=True, check=False).stdout.strip() or "0"
     walls: list[float] = []
