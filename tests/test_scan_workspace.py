@@ -214,3 +214,23 @@ def test_output_file_and_table_are_redacted(workspace: Path, tmp_path: Path) -> 
     assert GH_TOKEN not in out.read_text() and "github_classic_pat" in out.read_text()
     table = run_credreach("scan", str(workspace), "--offline", env={"HOME": str(workspace / "no-home")})
     assert "github" in table.stdout and GH_TOKEN not in table.stdout + table.stderr
+
+
+def test_supabase_service_role_key_is_decoded_offline(tmp_path: Path) -> None:
+    import base64
+    import json
+
+    def b64(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    jwt = (b64({"alg": "HS256", "typ": "JWT"}) + "." +
+           b64({"iss": "supabase", "ref": "pocketosprodref01", "role": "service_role", "exp": 4100000000}) +
+           ".s1gnatureAbcdefGhijkl")
+    (tmp_path / ".env").write_text(f"SUPABASE_SERVICE_ROLE_KEY={jwt}\n")
+    # No --offline: this kind is judged from the JWT itself and sends nothing anywhere.
+    run = run_credreach("scan", str(tmp_path), "-f", "json", env={"HOME": str(tmp_path / "h")})
+    (cred,) = run.json()["credentials"]
+    assert cred["kind"] == "supabase_service_role_jwt"
+    actions = {c["action"] for c in cred["blast_radius"]["capabilities"]}
+    assert "delete" in actions
+    assert jwt not in run.stdout

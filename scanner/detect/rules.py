@@ -129,6 +129,10 @@ RULES: tuple[Rule, ...] = (
     _rule("supabase-secret-key", "supabase", "supabase_secret_key",
           r"\b(?P<secret>sb_secret_[A-Za-z0-9_-]{20,})", ("sb_secret_",),
           "Supabase secret API key (bypasses row-level security)."),
+    _rule("supabase-service-role-jwt", "supabase", "supabase_service_role_jwt",
+          rf"\b(?:SUPABASE_)?SERVICE_ROLE(?:_KEY)?{_ASSIGN}(?P<secret>eyJ[A-Za-z0-9_-]{{10,}}\.eyJ[A-Za-z0-9_-]{{10,}}"
+          r"\.[A-Za-z0-9_-]{10,})", ("service_role",),
+          "Supabase service-role key (a JWT that bypasses row-level security)."),
     _rule("heroku-token", "heroku", "heroku_token", r"\b(?P<secret>HRKU-AA[0-9a-zA-Z_-]{58})\b", ("hrku-",),
           "Heroku API token."),
     _rule("heroku-legacy-token", "heroku", "heroku_token",
