@@ -324,7 +324,7 @@ def main() -> None:
 
 
 def _brief_line(a, workspace: str) -> str:  # type: ignore[no-untyped-def]
-    from scanner.report.table import location_text
+    from scanner.report.common import location_text
 
     cred = a.credential
     loc = cred.locations[0]

@@ -8,6 +8,8 @@ low = invalid/revoked or generic hits; info = test-mode keys.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.detect.rules import KIND_DESCRIPTIONS
 from scanner.model import (
     Action,
@@ -16,6 +18,7 @@ from scanner.model import (
     Capability,
     Credential,
     EnvClass,
+    Location,
     Resource,
     Severity,
     Verification,
@@ -135,10 +138,27 @@ def _production_reach(a: Assessment) -> int:
                 for r in c.resources if production_like(r)})
 
 
-def worst_first(assessments: list[Assessment]) -> list[Assessment]:
-    """Severity, then reach beyond the task, then how much production it can destroy."""
-    return sorted(assessments, key=lambda a: (-a.severity.rank, not a.beyond_task_env, -_production_reach(a),
-                                              a.credential.provider, a.credential.locations[0].sort_key()))
+_VERIFICATION_ORDER = {
+    VerificationStatus.LIVE: 0,
+    VerificationStatus.UNVERIFIABLE: 1,
+    VerificationStatus.ERROR: 2,
+    VerificationStatus.NOT_ATTEMPTED: 3,
+    VerificationStatus.INVALID: 4,
+}
+
+
+def worst_first(assessments: Iterable[Assessment]) -> list[Assessment]:
+    """Severity, reach beyond the task, production it can destroy, live before unchecked, then a
+    stable tiebreak (provider, kind, first location, fingerprint) that keeps report diffs quiet."""
+
+    def key(a: Assessment) -> tuple[int, bool, int, int, str, str, tuple[str, int, int], str]:
+        locations = sorted(a.credential.locations, key=Location.sort_key)
+        first = locations[0].sort_key() if locations else ("", 0, 0)
+        return (-a.severity.rank, not a.beyond_task_env, -_production_reach(a),
+                _VERIFICATION_ORDER.get(a.verification.status, 9), a.credential.provider, a.credential.kind,
+                first, a.credential.fingerprint)
+
+    return sorted(assessments, key=key)
 
 
 def at_or_above(assessments: list[Assessment] | tuple[Assessment, ...], threshold: str) -> list[Assessment]:

@@ -33,6 +33,7 @@ from scanner.model import (
     SourceKind,
     VerificationStatus,
 )
+from scanner.policy import describe_capability, worst_first
 from scanner.redact import REDACTOR, preview
 
 __all__ = [
@@ -54,34 +55,16 @@ __all__ = [
 
 SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
 
+MAX_RESOURCES_PER_CAPABILITY = 10
+
 GENERIC_ROTATION = (
     "Revoke or rotate it at the provider, issue a narrower replacement, and move it out of the "
     "agent's reach (secret manager, or an agent deny rule for the file)."
 )
 
-_VERIFICATION_ORDER = {
-    VerificationStatus.LIVE: 0,
-    VerificationStatus.UNVERIFIABLE: 1,
-    VerificationStatus.ERROR: 2,
-    VerificationStatus.NOT_ATTEMPTED: 3,
-    VerificationStatus.INVALID: 4,
-}
-
-
 def sort_assessments(assessments: Iterable[Assessment]) -> list[Assessment]:
-    """Worst first: severity, then live before unverified before invalid, then a stable tiebreak.
-
-    The tiebreak (provider, kind, first location, fingerprint) keeps report diffs quiet between
-    runs that found the same things.
-    """
-
-    def key(a: Assessment) -> tuple[int, int, str, str, tuple[str, int, int], str]:
-        locs = sorted(a.credential.locations, key=Location.sort_key)
-        first = locs[0].sort_key() if locs else ("", 0, 0)
-        return (-a.severity.rank, _VERIFICATION_ORDER.get(a.verification.status, 9),
-                a.credential.provider, a.credential.kind, first, a.credential.fingerprint)
-
-    return sorted(assessments, key=key)
+    """Worst first, in the one order the policy defines (see :func:`scanner.policy.worst_first`)."""
+    return worst_first(assessments)
 
 
 def severity_counts(result: ScanResult) -> dict[Severity, int]:
@@ -197,18 +180,9 @@ def workspace_relpath(path: str, roots: Sequence[str], cwd: str | None = None) -
 
 
 def capability_lines(blast: BlastRadius) -> list[str]:
-    """One line per capability, e.g. ``can delete volume `pg-data` in environment `production`
-    (volumeDelete)``; capabilities that could not be confirmed say "may"."""
-    lines = []
-    for cap in blast.capabilities:
-        verb = "can" if cap.certain else "may be able to"
-        targets = "; ".join(r.describe() for r in cap.resources)
-        line = f"{verb} {cap.action.value}"
-        if targets:
-            line += f" {targets}"
-        line += f" ({cap.operation})"
-        lines.append(line)
-    return lines
+    """One line per capability and resource, e.g. ``can delete volume `pg-data` in environment
+    `production` of project `pocketos` (volumeDelete)``, worded by the policy that ranks them."""
+    return [line for cap in blast.capabilities for line in describe_capability(cap, limit=MAX_RESOURCES_PER_CAPABILITY)]
 
 
 def reason_sentences(assessment: Assessment) -> list[str]:

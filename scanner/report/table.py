@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from scanner.model import Location, ScanResult, Severity, SourceKind
+from scanner.model import ScanResult, Severity
 from scanner.redact import REDACTOR
+from scanner.report.common import location_text
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -19,25 +20,6 @@ SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 MAX_LOCATIONS_SHOWN = 3
-
-
-def location_text(loc: Location) -> str:
-    """One line saying where an agent would find it."""
-    if loc.source is SourceKind.ENV:
-        return loc.path
-    where = loc.path + (f":{loc.line}" if loc.line else "")
-    tags = []
-    if loc.source is SourceKind.HOME and loc.store:
-        tags.append(loc.store + (f" [{loc.profile}]" if loc.profile else ""))
-    if loc.source is SourceKind.GIT_HISTORY:
-        tags.append("history only" if loc.history_only else "history")
-    if loc.gitignored:
-        tags.append("gitignored")
-    elif loc.tracked:
-        tags.append("tracked")
-    if not loc.readable:
-        tags.append("not readable by you")
-    return where + (f" ({', '.join(tags)})" if tags else "")
 
 
 def render_table(result: ScanResult, console: Console, *, show_secrets: bool = False) -> None:
