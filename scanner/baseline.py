@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -34,6 +33,7 @@ from typing import Any
 from scanner.model import Location, ScanResult
 from scanner.redact import fingerprint
 from scanner.report.common import Scrubber, location_text, sort_assessments
+from scanner.safe_io import atomic_write_text
 from scanner.sources.base import SKIP_VANISHED, read_regular_file
 
 BASELINE_VERSION = 1
@@ -135,19 +135,10 @@ def write_baseline(path: str, result: ScanResult, reason: str, *, generated_at: 
     """Write :func:`create_baseline` to ``path`` atomically (temp file + rename); returns the data."""
     data = create_baseline(result, reason, generated_at=generated_at, previous=previous)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".credreach-baseline-", suffix=".tmp", dir=directory)
+        # O_EXCL|O_NOFOLLOW temp file next to the target + rename; a baseline that is a link is refused.
+        atomic_write_text(path, text, mode=0o644)
     except OSError as exc:
-        raise BaselineError(path, f"cannot write: {exc.strerror or type(exc).__name__}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise BaselineError(path, f"cannot write: {exc.strerror or type(exc).__name__}") from None
     return data
 
@@ -170,6 +161,8 @@ def load_baseline(path: str) -> Baseline:
     except json.JSONDecodeError as exc:
         raise BaselineError(path, f"not valid JSON ({exc.msg} at line {exc.lineno}, "
                                   f"column {exc.colno})") from None
+    except RecursionError:  # a hostile baseline nested thousands of levels deep
+        raise BaselineError(path, "not valid JSON (nested too deeply)") from None
     return _parse(path, doc)
 
 

@@ -28,6 +28,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "and what could it destroy with them?")
 baseline_app = typer.Typer(no_args_is_help=True, help="Accept known findings so CI gates only new ones.")
 app.add_typer(baseline_app, name="baseline")
+from scanner.guard.cli import guard_app, write_reach_map  # noqa: E402  (credreach guard ...)
+
+app.add_typer(guard_app, name="guard")
 
 log = logging.getLogger("credreach")
 
@@ -37,6 +40,20 @@ def tool_version() -> str:
         return version("credreach")
     except PackageNotFoundError:
         return "0.0.0"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"credreach {tool_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="Print credreach's version and exit.")] = False,
+) -> None:
+    """Which credentials can an AI coding agent discover on its own, and what could it destroy with them?"""
 
 
 class OutputFormat(str, enum.Enum):
@@ -103,27 +120,44 @@ def setup_logging(verbose: int, debug: bool, show_secrets: bool) -> None:
 
 
 def emit(result: ScanResult, fmt: OutputFormat, output: Path | None, show_secrets: bool,
-         extra: dict[str, object] | None = None) -> None:
+         extra: dict[str, object] | None = None, hidden: int = 0) -> None:
+    """Write the report; ``hidden`` is how many credentials a display filter left out."""
     if fmt is OutputFormat.table and output is None:
         from scanner.report.table import render_table
 
-        render_table(result, Console(stderr=False, highlight=False), show_secrets=show_secrets)
+        render_table(result, Console(stderr=False, highlight=False), show_secrets=show_secrets, hidden=hidden)
         return
-    text = render(result, fmt, show_secrets, extra)
+    text = render(result, fmt, show_secrets, extra, hidden)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    from scanner.safe_io import atomic_write_text
+
     try:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        atomic_write_text(str(output), text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def check_output(output: Path | None) -> None:
+    """Refuse an ``-o`` path that cannot be written (or is a link) before the scan, not after it."""
+    if output is None:
+        return
+    from scanner.safe_io import check_writable
+
+    try:
+        check_writable(str(output))
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def render(result: ScanResult, fmt: OutputFormat, show_secrets: bool,
-           extra: dict[str, object] | None = None) -> str:
+           extra: dict[str, object] | None = None, hidden: int = 0) -> str:
     if fmt is OutputFormat.json:
         from scanner.report.json_report import render_json
 
+        if hidden:
+            extra = {**(extra or {}), "display_filter": {"hidden": hidden}}
         return render_json(result, tool_version=tool_version(), show_secrets=show_secrets, extra=extra)
     if fmt is OutputFormat.sarif:
         from scanner.report.sarif import render_sarif
@@ -132,13 +166,13 @@ def render(result: ScanResult, fmt: OutputFormat, show_secrets: bool,
     if fmt is OutputFormat.markdown:
         from scanner.report.markdown import render_markdown
 
-        return render_markdown(result, show_secrets=show_secrets)
+        return render_markdown(result, show_secrets=show_secrets, hidden=hidden)
     from io import StringIO
 
     from scanner.report.table import render_table
 
     buffer = StringIO()
-    render_table(result, Console(file=buffer, width=160, no_color=True), show_secrets=show_secrets)
+    render_table(result, Console(file=buffer, width=160, no_color=True), show_secrets=show_secrets, hidden=hidden)
     return buffer.getvalue()
 
 
@@ -214,6 +248,39 @@ TaskEnvOpt = Annotated[str | None, typer.Option(
     "--task-env", help="The environment the agent's task is about (e.g. staging); reach beyond it is flagged.")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (redacted).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Debug log output (still redacted).")]
+MinSeverityOpt = Annotated[FailOn | None, typer.Option(
+    "--min-severity", help="Show only credentials at or above this severity (display only; --fail-on still sees all).")]
+ResultsOpt = Annotated[str | None, typer.Option(
+    "--results", help="Show only these verification results, comma-separated: verified (live), "
+                      "unverified (rejected by the provider), unknown (not checked or the check failed).")]
+
+
+def parse_results(value: str | None) -> tuple[str, ...] | None:
+    from scanner.report.common import RESULT_CLASSES
+
+    if value is None:
+        return None
+    wanted = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    unknown = [v for v in wanted if v not in RESULT_CLASSES]
+    if unknown or not wanted:
+        raise UsageError(f"--results expects a comma-separated list of {', '.join(RESULT_CLASSES)}; got {value!r}")
+    return wanted
+
+
+def apply_display_filter(result: ScanResult, min_severity: FailOn | None,
+                         results: str | None) -> tuple[ScanResult, int]:
+    """What the report shows; the exit code is decided on the unfiltered result."""
+    from scanner.model import Severity
+    from scanner.report.common import display_filter
+
+    wanted = parse_results(results)
+    floor = None if min_severity is None or min_severity is FailOn.none else Severity(min_severity.value)
+    if floor is None and wanted is None:
+        return result, 0
+    return display_filter(result, min_severity=floor, results=wanted)
+ReachMapOpt = Annotated[Path | None, typer.Option(
+    "--reach-map", help="Write the reach map `credreach guard` decides from to FILE (default: the user cache dir).")]
+NoReachMapOpt = Annotated[bool, typer.Option("--no-reach-map", help="Do not write the reach map for `credreach guard`.")]
 
 
 @app.command()
@@ -243,7 +310,11 @@ def scan(
         "--diff", help="Only credentials introduced by BASE..HEAD (or BASE...HEAD), e.g. origin/main.")] = None,
     staged: Annotated[bool, typer.Option("--staged", help="Only credentials the staged changes add (pre-commit).")] = False,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Suppress credentials accepted in this baseline file.")] = None,
+    reach_map: ReachMapOpt = None,
+    no_reach_map: NoReachMapOpt = False,
     show_secrets: ShowSecretsOpt = False,
+    min_severity: MinSeverityOpt = None,
+    results: ResultsOpt = None,
     verbose: VerboseOpt = 0,
     debug: DebugOpt = False,
 ) -> None:
@@ -251,6 +322,7 @@ def scan(
     setup_logging(verbose, debug, show_secrets)
     if diff and staged:
         raise UsageError("--diff and --staged cannot be combined")
+    parse_results(results)  # a bad value fails before the scan, not after it
     agent = profile is Profile.agent
     options = ScanOptions(
         roots=tuple(str(p) for p in (paths or [Path(".")])),
@@ -263,13 +335,16 @@ def scan(
         diff=diff, staged=staged,
     )
     check_roots(options)
+    check_output(output)
     accepted = load_baseline_or_fail(baseline) if baseline else None
     result = run_with_progress(options)
+    write_reach_map(result, options.roots, path=reach_map, disabled=no_reach_map or bool(diff or staged), task_env=task_env)
     if accepted is not None:
         from scanner.baseline import apply_baseline
 
         result = apply_baseline(result, accepted)
-    emit(result, fmt, output, show_secrets)
+    shown, hidden = apply_display_filter(result, min_severity, results)
+    emit(shown, fmt, output, show_secrets, hidden=hidden)
     raise typer.Exit(EXIT_FINDINGS if at_or_above(result.assessments, fail_on.value) else EXIT_OK)
 
 
@@ -363,6 +438,8 @@ def preflight(
     verify_timeout: Annotated[float, typer.Option("--verify-timeout", help="Total seconds for all provider checks.")] = 30.0,
     verify_embedded_hosts: Annotated[bool, typer.Option("--verify-embedded-hosts")] = False,
     limit: Annotated[int, typer.Option("--limit", help="How many credentials the brief lists.")] = 10,
+    reach_map: ReachMapOpt = None,
+    no_reach_map: NoReachMapOpt = False,
     show_secrets: ShowSecretsOpt = False,
     verbose: VerboseOpt = 0,
     debug: DebugOpt = False,
@@ -373,6 +450,7 @@ def preflight(
 
     if not workspace.is_dir():
         raise UsageError(f"workspace is not a directory: {workspace}")
+    check_output(output)
     home = str(home_dir) if home_dir else os.path.expanduser("~")
     options = ScanOptions(
         roots=(str(workspace),), git_history=not no_history, home=not no_home, home_dir=home,
@@ -380,6 +458,7 @@ def preflight(
         allow_embedded_hosts=verify_embedded_hosts, task_env=task_env,
     )
     result, configs = annotate(run_with_progress(options), str(workspace), home)
+    write_reach_map(result, (str(workspace),), path=reach_map, disabled=no_reach_map, task_env=task_env)
     failing = at_or_above(result.assessments, fail_on.value)
     if fmt is not OutputFormat.table or output is not None:
         extra: dict[str, object] = {"agent_configs": [{"agent": c.agent, "path": c.path, "error": c.error} for c in configs]}
@@ -441,6 +520,10 @@ def contain(
     agents = agents_in_use(str(workspace), home, configs) | set(agent or [])
     the_plan = containment.plan(list(result.assessments), str(workspace), home, agents, configs)
     console = Console(highlight=False)
+    # Written before the summary, so a refused write (a link out of the workspace) is not listed as added.
+    refused = {} if dry_run else containment.apply(the_plan)
+    for path in refused:
+        the_plan.added.pop(path, None)
     if not agents:
         console.print("No agent configuration in use here; pass --agent claude-code (or cursor, aider, …) "
                       "to write rules anyway.")
@@ -458,8 +541,6 @@ def contain(
                       style="bold")
         for line in dict.fromkeys(the_plan.rotate):
             console.print(f"  - {REDACTOR.scrub(line)}", markup=False)
-    if not dry_run:
-        containment.apply(the_plan)
     raise typer.Exit(EXIT_OK)
 
 
@@ -498,6 +579,10 @@ def demo(
     console.print(f"\nRequests the fakes received: {sent}; mutating requests: {mutating}.")
     for note in world.notes:
         console.print(f"note: {note}", style="dim", markup=False)
+    for step in world.guard_replay:  # `credreach guard hook --agent claude-code`, a real process
+        console.print(f"\n[bold]credreach guard[/]: {escape(step.title)}", soft_wrap=True)
+        console.print(f"  $ {step.command}", markup=False, soft_wrap=True)
+        console.print(f"  -> {step.decision}: {REDACTOR.scrub(step.reason)}", markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_OK)
 
 
@@ -527,6 +612,7 @@ def baseline_create(
                           git_history=git_history or agent, home=agent, env=agent, offline=offline,
                           endpoints=parse_endpoints(endpoint))
     check_roots(options)
+    check_output(output)
     previous = load_baseline_or_fail(output) if output.exists() else None
     result = run_with_progress(options)
     try:

@@ -12,8 +12,9 @@ import os
 from dataclasses import dataclass, field
 
 from scanner.model import Assessment, Location, SourceKind
-from scanner.reach import IGNORE_FILES, AgentConfig
-from scanner.sources.base import SkipReason, decode, read_regular_file
+from scanner.reach import IGNORE_FILES, AgentConfig, load_json_text
+from scanner.safe_io import UnsafePath, atomic_write_text, read_config
+from scanner.sources.base import SkipReason, decode
 
 HEADER = "# added by credreach contain: credential files an agent must not read"
 
@@ -29,6 +30,8 @@ class Plan:
     added: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     rotate: list[str] = field(default_factory=list)
+    workspace: str | None = None
+    """Every edit must stay inside this directory (links out of it are refused, see safe_io)."""
 
 
 def _rel_to_workspace(loc: Location, workspace: str) -> str | None:
@@ -53,7 +56,7 @@ def _claude_rule_for(loc: Location, workspace: str, home: str | None) -> str | N
 
 def plan(assessments: list[Assessment], workspace: str, home: str | None, agents: set[str],
          configs: list[AgentConfig]) -> Plan:
-    result = Plan()
+    result = Plan(workspace=os.path.abspath(workspace))
     for a in assessments:
         cred = a.credential
         for loc in cred.locations:
@@ -65,10 +68,10 @@ def plan(assessments: list[Assessment], workspace: str, home: str | None, agents
                 result.ignore_patterns.append("/" + rel)
         result.rotate.extend(_rotation_needs(a))
     if "claude-code" in agents:
-        _merge_claude(os.path.join(workspace, ".claude", "settings.json"), result)
+        _merge_claude(os.path.join(workspace, ".claude", "settings.json"), result, workspace)
     for name, agent in IGNORE_FILES.items():
         if agent in agents:
-            _merge_ignore(os.path.join(workspace, name), result)
+            _merge_ignore(os.path.join(workspace, name), result, workspace)
     for config in configs:
         if config.error:
             result.problems.append(config.error)
@@ -95,17 +98,17 @@ def _rotation_needs(a: Assessment) -> list[str]:
     return needs
 
 
-def _merge_claude(path: str, result: Plan) -> None:
+def _merge_claude(path: str, result: Plan, workspace: str) -> None:
     data: dict[str, object] = {}
     if os.path.lexists(path):
-        raw = read_regular_file(path, 1 << 20)
+        raw = read_config(path, (workspace,))
         if isinstance(raw, SkipReason):
             result.problems.append(f"{path}: {raw}; not changed")
             return
         try:
-            loaded = json.loads(decode(raw)[0])
+            loaded = load_json_text(decode(raw)[0])
         except ValueError as exc:
-            result.problems.append(f"{path}: not valid JSON ({exc}); not changed")
+            result.problems.append(f"{path}: {exc}; not changed")
             return
         if not isinstance(loaded, dict):
             result.problems.append(f"{path}: top level is not an object; not changed")
@@ -127,10 +130,10 @@ def _merge_claude(path: str, result: Plan) -> None:
     result.added[path] = new
 
 
-def _merge_ignore(path: str, result: Plan) -> None:
+def _merge_ignore(path: str, result: Plan, workspace: str) -> None:
     existing = ""
     if os.path.lexists(path):
-        raw = read_regular_file(path, 1 << 20)
+        raw = read_config(path, (workspace,))
         if isinstance(raw, SkipReason):
             result.problems.append(f"{path}: {raw}; not changed")
             return
@@ -147,10 +150,17 @@ def _merge_ignore(path: str, result: Plan) -> None:
     result.added[path] = new
 
 
-def apply(result: Plan) -> None:
+def apply(result: Plan) -> dict[str, str]:
+    """Write every edit through :mod:`scanner.safe_io`; returns path -> why, for edits refused (also in problems).
+
+    A refused edit (a link out of the workspace, a planted link at the target) never stops the
+    others: each file is checked and written on its own.
+    """
+    refused: dict[str, str] = {}
     for path, content in result.edits.items():
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        tmp = path + ".credreach-tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
+        try:
+            atomic_write_text(path, content, allowed_root=result.workspace, make_dirs=True)
+        except (UnsafePath, OSError) as exc:
+            refused[path] = str(exc.strerror or exc)
+            result.problems.append(f"{path}: not changed ({refused[path]})")
+    return refused

@@ -31,6 +31,8 @@ class DemoWorld:
     environ: dict[str, str]
     request_logs: dict[str, list[Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    guard_replay: list[Any] = field(default_factory=list)
+    """`credreach guard` replay of the incident's tool call (scanner.guard.replay), filled by run_demo."""
 
 
 def _write(path: Path, text: str, mode: int = 0o600) -> None:
@@ -82,6 +84,9 @@ def demo_world(root: Path) -> Iterator[DemoWorld]:
                            f"({exc.name} is missing)") from None
     with contextlib.ExitStack() as stack:
         railway = stack.enter_context(pocketos_world())
+        from scanner.guard.replay import add_staging_only_volume
+
+        staging_volume = add_staging_only_volume(railway.world)
         github = stack.enter_context(GitHubFake(demo_world()))
         endpoints = {"railway": railway.url, "github": github.api_url}
         logs: dict[str, list[Any]] = {"railway": railway.requests, "github": github.requests}
@@ -104,6 +109,7 @@ def demo_world(root: Path) -> Iterator[DemoWorld]:
         workspace, home = build_machine(root, POCKETOS_ACCOUNT_TOKEN, POCKETOS_PROJECT_TOKEN,
                                         DEMO_OAUTH_TOKEN, aws_key)
         environ = {"RAILWAY_TOKEN": POCKETOS_PROJECT_TOKEN, "APP_ENV": "staging"}
+        del staging_volume  # the replay names it (scanner.guard.replay.STAGING_VOLUME)
         yield DemoWorld(workspace, home, endpoints, environ, logs, notes)
 
 
@@ -120,4 +126,11 @@ def run_demo(task_env: str = "staging") -> tuple[ScanResult, DemoWorld]:
             result = run_scan(options)
         finally:
             os.chdir(cwd)
+        try:  # `credreach guard`: the incident's own tool call through the real hook process
+            from fixtures.providers.railway import POCKETOS_ACCOUNT_TOKEN
+            from scanner.guard.replay import STAGING_VOLUME, replay
+
+            world.guard_replay = replay(result, world, task_env, POCKETOS_ACCOUNT_TOKEN, STAGING_VOLUME)
+        except Exception as exc:  # the scan above stands even if the replay cannot run
+            world.notes.append(f"guard replay skipped: {type(exc).__name__}: {exc}"[:200])
         return result, world

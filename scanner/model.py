@@ -104,6 +104,21 @@ class Hit:
     """Other values needed to use the secret (AWS secret key next to its key id, DB host...)."""
     specific: bool = True
     """False for generic hits (entropy, keyword); a specific rule wins when both match."""
+    filtered_by: str | None = None
+    """Set when a false-alarm filter dropped this match (``placeholder``, ``low_entropy``, ...):
+    such a hit is not a credential; it is only listed with ``--show-filtered``."""
+
+
+@dataclass(frozen=True)
+class FilteredHit:
+    """A match a false-alarm filter dropped, as ``--show-filtered`` lists it (no secret value kept)."""
+
+    provider: str
+    kind: str
+    rule: str
+    location: Location
+    filtered_by: str
+    preview: str
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,10 @@ class Resource:
     env_class: EnvClass = EnvClass.UNKNOWN
     parent: str | None = None
     """Human path of the owner, e.g. ``project pocketos``."""
+    env_basis: str | None = None
+    """What ``env_class`` was read from: the provider's own field (``DigitalOcean project
+    environment``, ``Vercel production target``, ``Heroku pipeline stage``, ``Railway environment``)
+    or ``name`` when only a name was there to go on. None when nothing classified it."""
 
     def describe(self) -> str:
         text = f"{self.kind} `{self.name}`"
@@ -159,6 +178,22 @@ class Capability:
     resources: tuple[Resource, ...] = ()
     certain: bool = True
     """False where only a write probe could tell; such capabilities are reported as possible."""
+    note: str | None = None
+    """For a possible (not certain) capability: the provider document that leaves it open, e.g.
+    ``GitHub fine-grained PAT permissions are not readable (docs.github.com/...)``. See :func:`granted`."""
+
+
+def granted(action: Action, operation: str, resources: tuple[Resource, ...] | list[Resource] = (), *,
+            left_open_by: str | None = None) -> Capability:
+    """The rule every provider follows for what a token can do: never understate.
+
+    An operation the token's reach includes is *certain* unless the provider's own documentation
+    leaves it open (a per-token permission not readable without writing, an org setting, a role
+    credreach cannot see). Only then is it *possible*, and ``left_open_by`` names that document so
+    the report can say why. Silence in the docs is not a scope: Railway documents no per-operation
+    scoping, so a Railway token can run every mutation its reach includes.
+    """
+    return Capability(action, operation, tuple(resources), certain=left_open_by is None, note=left_open_by)
 
 
 @dataclass(frozen=True)
@@ -230,3 +265,5 @@ class ScanResult:
     resolved: tuple[str, ...] = ()
     """Baseline fingerprints no longer found (reported as resolved)."""
     suppressed: int = 0
+    filtered: tuple[FilteredHit, ...] = ()
+    """Matches dropped by false-alarm filters; filled only with ``--show-filtered``."""

@@ -28,7 +28,7 @@ from scanner.model import (
     VerificationStatus,
 )
 from scanner.policy import assess, worst_first
-from scanner.redact import REDACTOR, fingerprint, preview
+from scanner.redact import NON_SECRET_COMPANIONS, REDACTOR, fingerprint, preview
 from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document
 from scanner.sources.files import WalkOptions, walk_workspace
 
@@ -63,11 +63,6 @@ class ScanOptions:
     """Only what the index adds against HEAD (pre-commit)."""
 
 
-# Companion values that are identifiers, not secrets (kept readable in reports).
-NON_SECRET_COMPANIONS = frozenset({
-    "host", "registry", "username", "user", "login", "profile", "region", "server", "context",
-    "cluster", "database", "port", "client_email", "project_id", "token_uri", "account_sid",
-})
 
 
 class Collector:

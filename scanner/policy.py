@@ -72,11 +72,15 @@ def describe_capability(cap: Capability, limit: int = 3) -> list[str]:
     verb = _VERBS[cap.action]
     prefix = "can" if cap.certain else "may be able to"
     if not cap.resources:
-        return [f"{prefix} {verb} ({cap.operation})"]
+        open_by = f"; left open by {cap.note}" if not cap.certain and cap.note else ""
+        return [f"{prefix} {verb} ({cap.operation}{open_by})"]
     ordered = sorted(cap.resources, key=lambda r: (not production_like(r), r.name))
     lines = [f"{prefix} {verb} {r.describe()} ({cap.operation})" for r in ordered[:limit]]
     if len(ordered) > limit:
         lines.append(f"… and {len(ordered) - limit} more for {cap.operation}")
+    if not cap.certain and cap.note:
+        # Possible, never silently: say which document leaves it open (see scanner.model.granted).
+        lines[0] = f"{lines[0][:-1]}; left open by {cap.note})"
     return lines
 
 

@@ -21,7 +21,8 @@ from typing import Any
 import pathspec
 
 from scanner.model import Assessment, Location, ScanResult, SourceKind
-from scanner.sources.base import SkipReason, decode, read_regular_file
+from scanner.safe_io import read_config
+from scanner.sources.base import SkipReason, decode
 
 # Ignore files in gitignore syntax that coding agents document: Cursor, Aider, Gemini CLI,
 # Windsurf/Codeium, Cline (docs.cline.bot/customization/clineignore), Roo Code
@@ -71,21 +72,38 @@ class AgentConfig:
     error: str | None = None
 
 
-def _load_json(path: str) -> tuple[dict[str, Any] | None, str | None]:
-    data = read_regular_file(path, 1 << 20)
+def load_json_text(text: str) -> Any:
+    """``json.loads`` that turns every failure into a ValueError with a short reason.
+
+    A hostile settings file nested thousands of levels deep makes the parser raise RecursionError
+    (not a ValueError); it is reported like any other invalid JSON instead of ending the command.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ValueError("not read: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON ({str(exc)[:80]})") from None
+
+
+def _load_json(path: str, root: str) -> tuple[dict[str, Any] | None, str | None]:
+    data = read_config(path, (root,))
     if isinstance(data, SkipReason):
         return None, None if data == "vanished during the scan" else f"{path}: {data}"
     try:
-        loaded = json.loads(decode(data)[0])
-    except json.JSONDecodeError as exc:
-        return None, f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})"
+        loaded = load_json_text(decode(data)[0])
+    except ValueError as exc:
+        return None, f"{path}: {exc}"
     return (loaded if isinstance(loaded, dict) else {}), None
 
 
-def _claude_config(path: str, base: str) -> AgentConfig | None:
+def _claude_config(path: str, base: str, root: str) -> AgentConfig | None:
+    """The config at ``path``; it must resolve inside ``root`` (a link out is reported, not followed)."""
     if not os.path.lexists(path):
         return None
-    data, error = _load_json(path)
+    data, error = _load_json(path, root)
     if data is None:
         return AgentConfig("claude-code", path, error=error or f"{path}: unreadable")
     perms = data.get("permissions") if isinstance(data.get("permissions"), dict) else {}
@@ -108,18 +126,18 @@ def discover_agent_configs(workspace: str, home: str | None) -> list[AgentConfig
     """Agent configurations present for this workspace and user."""
     configs: list[AgentConfig] = []
     for rel in CLAUDE_PROJECT_FILES:
-        config = _claude_config(os.path.join(workspace, rel), workspace)
+        config = _claude_config(os.path.join(workspace, rel), workspace, workspace)
         if config:
             configs.append(config)
     if home:
-        config = _claude_config(os.path.join(home, CLAUDE_USER_FILE), os.path.join(home, ".claude"))
+        config = _claude_config(os.path.join(home, CLAUDE_USER_FILE), os.path.join(home, ".claude"), home)
         if config:
             configs.append(config)
     for name, agent in IGNORE_FILES.items():
         path = os.path.join(workspace, name)
         if not os.path.lexists(path):
             continue
-        data = read_regular_file(path, 1 << 20)
+        data = read_config(path, (workspace,))
         if isinstance(data, SkipReason):
             configs.append(AgentConfig(agent, path, error=f"{path}: {data}"))
             continue

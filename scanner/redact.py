@@ -12,9 +12,11 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import re
 import threading
+from urllib.parse import unquote
 
 DEFAULT_FINGERPRINT_KEY = "credreach-fingerprint-v1"
 FINGERPRINT_KEY_ENV = "CREDREACH_FINGERPRINT_KEY"
@@ -35,7 +37,56 @@ def fingerprint(secret: str, key: str | None = None) -> str:
     return digest.hexdigest()[:32]
 
 
-_URL_PASSWORD = re.compile(r"^(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<password>[^@\s]+)(?P<tail>@.*)$", re.I)
+# A URL with a password in its userinfo: ``scheme://user:PASSWORD@host...``. The user name stops
+# at the first ``:`` (RFC 3986 userinfo); the password runs to the LAST ``@`` of the value, because
+# real passwords hold unencoded ``@`` and ``:`` (``postgres://app:p@ss:w0rd@db/app``) and stopping at
+# the first ``@`` would print the rest of the password as if it were the host. Masking too much
+# (an ``@`` in a query string) hides part of the host; masking too little would leak, so the
+# greedy match is the safe side.
+_URL_PASSWORD = re.compile(
+    r"^(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<password>.+)(?P<tail>@[^@]*)$", re.I | re.S)
+
+# Companion values that are identifiers, not secrets (kept readable in reports, never registered).
+NON_SECRET_COMPANIONS = frozenset({
+    "host", "registry", "username", "user", "login", "profile", "region", "server", "context",
+    "cluster", "database", "port", "client_email", "project_id", "token_uri", "account_sid",
+})
+
+MIN_REDACTED_LENGTH = 8
+"""Values shorter than this are never searched for in output (see :func:`is_redactable`)."""
+
+_WORDLIKE = re.compile(r"[a-z]+(?:[-_. ][a-z]+)*")
+
+
+def url_password(value: str) -> str | None:
+    """The password of a ``scheme://user:password@host`` value (up to the last ``@``), or None."""
+    match = _URL_PASSWORD.match(value)
+    return match.group("password") if match else None
+
+
+def is_redactable(value: str) -> bool:
+    """Whether a value is credential-like enough to be searched for and replaced in free text.
+
+    Replacing a value everywhere it occurs is only safe for values that do not also occur as
+    ordinary text: a detected "password" of ``postgres``, ``secret`` or ``changeme`` would
+    otherwise rewrite every message that mentions the word. So a value is redactable only when it
+    is at least :data:`MIN_REDACTED_LENGTH` characters, has at least 5 distinct characters and
+    a Shannon entropy of at least 2.5 bits per character, and is not a lower-case word or
+    snake/kebab-case phrase under 24 characters. Such values are not credentials (the detector
+    does not report them either); structured fields are never scrubbed at all.
+    """
+    text = value.strip()
+    if len(text) < MIN_REDACTED_LENGTH or len(set(text)) < 5:
+        return False
+    if len(text) < 24 and _WORDLIKE.fullmatch(text):
+        return False
+    if len(text) < 16 and (text.isdigit() or (text.isalpha() and (text.islower() or text.isupper()))):
+        return False
+    counts: dict[str, int] = {}
+    for ch in text:
+        counts[ch] = counts.get(ch, 0) + 1
+    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    return entropy >= 2.5
 
 
 def preview(secret: str) -> str:
@@ -55,27 +106,47 @@ def preview(secret: str) -> str:
 
 
 class Redactor:
-    """Knows every secret found so far and scrubs them from any text before it is shown.
+    """Knows every secret found so far and scrubs them from free text before it is shown.
 
-    Used by the logging filter, by error messages built from provider responses and exceptions,
-    and by every reporter as a final pass. ``--show-secrets`` disables it.
+    Free text is what credreach did not build from structured fields: provider messages,
+    exception text, log records, warnings, provider-derived notes. Reporters call :meth:`scrub`
+    on each such value where they build it; kinds, providers, rule ids, paths, fingerprints, ids
+    and resource names are never passed through it. ``--show-secrets`` disables it.
+
+    Matching uses an index on the first :data:`MIN_REDACTED_LENGTH` characters of every
+    registered spelling, so a scrub costs one dictionary lookup per character of the text,
+    whatever the number of secrets (a regular expression alternation of thousands of secrets
+    cost 70% of a scan's run time as a final pass over the report).
     """
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._index: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.enabled = True
 
     def register(self, secret: str) -> None:
-        if len(secret) < 6:
+        """Remember ``secret`` (and a URL's password) if it is redactable; otherwise ignore it."""
+        if not secret:
             return
-        url = _URL_PASSWORD.match(secret)
+        password = url_password(secret)
+        decoded = unquote(password) if password and "%" in password else None
+        values = [v for v in (secret, password, decoded) if v and is_redactable(v)]
+        if not values:
+            return
+        spellings = {s for s in self._spellings(*values) if len(s) >= MIN_REDACTED_LENGTH}
         with self._lock:
-            for value in self._spellings(secret, url.group("password") if url else None):
-                if len(value) >= 6 and value not in self._secrets:
-                    self._secrets.add(value)
-                    self._pattern = None
+            new = spellings - self._secrets
+            if not new:
+                return
+            self._secrets |= new
+            index: dict[str, list[str]] = {}
+            for value in self._secrets:
+                index.setdefault(value[:MIN_REDACTED_LENGTH], []).append(value)
+            self._index = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in index.items()}
+
+    def __len__(self) -> int:
+        return len(self._secrets)
 
     @staticmethod
     def _spellings(*values: str | None) -> set[str]:
@@ -93,16 +164,33 @@ class Redactor:
         return {v for v in out if v}
 
     def scrub(self, text: str) -> str:
-        if not self.enabled or not text:
+        """``text`` with every registered secret replaced by its preview (leftmost, longest)."""
+        if not self.enabled or not text or len(text) < MIN_REDACTED_LENGTH:
             return text
-        with self._lock:
-            if not self._secrets:
-                return text
-            if self._pattern is None:
-                ordered = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
-            pattern = self._pattern
-        return pattern.sub(lambda m: preview(m.group(0)), text)
+        index = self._index  # replaced whole on register, so reading it needs no lock
+        if not index:
+            return text
+        k = MIN_REDACTED_LENGTH
+        out: list[str] = []
+        last = i = 0
+        end = len(text) - k
+        while i <= end:
+            candidates = index.get(text[i:i + k])
+            if candidates:
+                for secret in candidates:
+                    if text.startswith(secret, i):
+                        out.append(text[last:i])
+                        out.append(preview(secret))
+                        i = last = i + len(secret)
+                        break
+                else:
+                    i += 1
+            else:
+                i += 1
+        if not out:
+            return text
+        out.append(text[last:])
+        return "".join(out)
 
 
 REDACTOR = Redactor()

@@ -38,3 +38,14 @@ def test_demo_command_prints_the_brief() -> None:
     assert run.returncode == 0, run.stderr
     assert "CRITICAL" in run.stdout and "pg-data" in run.stdout and "mutating requests: 0" in run.stdout
     assert "3f8a2c1e-9b4d-4e6f-a1c2-7d8e9f0a1b2c" not in run.stdout
+
+
+def test_demo_replays_the_incident_call_through_the_real_guard_hook() -> None:
+    result, world = run_demo("staging")
+    incident, staging = world.guard_replay
+    assert incident.decision == "deny" and incident.exit_code == 0
+    assert "blocked: `volumeDelete` on volume `pg-data` (environment `production`, project `pocketos`" in incident.reason
+    assert "`scripts/domains.sh`" in incident.reason and "the task is `staging`" in incident.reason
+    assert staging.decision == "allow" and "allowed and logged" in staging.reason and "pg-staging" in staging.reason
+    for step in world.guard_replay:
+        assert "3f8a2c1e-9b4d-4e6f-a1c2-7d8e9f0a1b2c" not in step.command + step.reason

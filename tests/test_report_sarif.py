@@ -190,11 +190,12 @@ def test_empty_scan_is_valid(schema: dict[str, Any]) -> None:
     assert doc["runs"][0]["tool"]["driver"]["rules"] == []
 
 
-def test_one_rule_per_kind_with_help_and_worst_severity() -> None:
+def test_one_rule_per_kind_with_help_and_a_stable_severity() -> None:
     doc = render(sample_result())
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
-    assert len(ids) == len(set(ids)) == 5
+    # The AWS key is only in ~/.aws: it is a notification, not a result, so it has no rule.
+    assert len(ids) == len(set(ids)) == 4 and "aws_access_key" not in ids
     for result in doc["runs"][0]["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     by_id = {r["id"]: r for r in rules}
@@ -208,22 +209,35 @@ def test_one_rule_per_kind_with_help_and_worst_severity() -> None:
     assert GENERIC_ROTATION in stripe["help"]["text"] or KIND_ROTATION.get("stripe_test_key", "@") in \
         stripe["help"]["text"]
     assert by_id["railway_account_token"]["defaultConfiguration"]["level"] == "error"
+    assert by_id["stripe_test_key"]["properties"]["security-severity"] == "3.0"
+    # Stable: the rule's severity does not follow this run's results (the Railway result is critical).
+    assert by_id["railway_account_token"]["properties"]["security-severity"] == "8.0"
+    downgraded = replace(sample_result(), assessments=tuple(
+        replace(a, severity=Severity.LOW) for a in sample_result().assessments))
+    again = {r["id"]: r for r in render(downgraded)["runs"][0]["tool"]["driver"]["rules"]}
+    assert {k: r["properties"]["security-severity"] for k, r in again.items()} == \
+        {k: r["properties"]["security-severity"] for k, r in by_id.items()}
+
+
+def test_run_carries_information_uri_and_automation_details() -> None:
+    run = render(sample_result())["runs"][0]
+    assert run["tool"]["driver"]["informationUri"].startswith("https://")
+    assert run["automationDetails"]["id"] == "credreach/"
+    assert render(sample_result(), category="credreach-pr")["runs"][0]["automationDetails"]["id"] == "credreach-pr/"
 
 
 def test_severity_levels_and_security_severity() -> None:
     doc = render(sample_result())
     results = by_kind(doc)
     expected = {"railway_account_token": ("error", "9.5"), "github_classic_pat": ("error", "8.0"),
-                "aws_access_key": ("warning", "5.5"), "postgres_url": ("note", "3.0"),
-                "stripe_test_key": ("note", "1.0")}
+                "postgres_url": ("note", "3.0"), "stripe_test_key": ("note", "1.0")}
     for kind, (level, score) in expected.items():
         assert results[kind]["level"] == level
         assert results[kind]["properties"]["security-severity"] == score
         assert 0.0 < float(score) <= 10.0
     # Worst first.
     order = [r["ruleId"] for r in doc["runs"][0]["results"]]
-    assert order == ["railway_account_token", "github_classic_pat", "aws_access_key", "postgres_url",
-                     "stripe_test_key"]
+    assert order == ["railway_account_token", "github_classic_pat", "postgres_url", "stripe_test_key"]
 
 
 def test_messages_state_the_blast_radius_with_the_preview() -> None:
@@ -274,19 +288,41 @@ def test_git_history_is_described_not_faked() -> None:
     assert "environment variable RAILWAY_API_TOKEN" in result["message"]["text"]
 
 
-def test_home_only_credential_has_no_physical_location(schema: dict[str, Any]) -> None:
+def test_home_only_credential_is_a_counted_notification_not_a_result(schema: dict[str, Any]) -> None:
+    """GitHub rejects the whole upload for one result without locations (GH1015/GH1017/GH2012)."""
     doc = render(sample_result())
     validate(doc, schema)
-    aws = by_kind(doc)["aws_access_key"]
-    # A location carrying only logicalLocations makes code scanning reject the whole file.
-    assert "locations" not in aws
-    assert aws["properties"]["credreachSource"] == ["home"]
+    run = doc["runs"][0]
+    assert "aws_access_key" not in by_kind(doc)
+    assert all(r["locations"] and "physicalLocation" in r["locations"][0] for r in run["results"])
+    assert run["properties"]["outsideRepositoryCount"] == 1
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    summary = next(n for n in notes if "outsideRepositoryCount" in n.get("properties", {}))
+    assert summary["properties"] == {"outsideRepositoryCount": 1, "bySource": {"home": 1}}
+    (aws,) = [n for n in notes if n.get("properties", {}).get("kind") == "aws_access_key"]
+    assert aws["level"] == "warning"
+    assert aws["properties"]["credentialId"] == "C-aws_access_key"
     home = aws["properties"]["credreachLocations"][0]
     assert home["store"] == "aws-credentials" and home["profile"] == "prod"
     assert "~/.aws/credentials:2:19 [profile prod] (aws-credentials)" in aws["message"]["text"]
-    for result in doc["runs"][0]["results"]:
-        for loc in result.get("locations", []):
-            assert "physicalLocation" in loc
+    assert preview(AWS_KEY_ID) in aws["message"]["text"]
+
+
+def test_history_only_credential_is_anchored_at_its_path_in_the_commit() -> None:
+    result = sample_result()
+    railway = next(a for a in result.assessments if a.credential.kind == "railway_account_token")
+    history_only = replace(railway, credential=replace(railway.credential, locations=(
+        railway.credential.locations[1],)))
+    entry = by_kind(render(replace(result, assessments=(history_only,))))["railway_account_token"]
+    (loc,) = entry["locations"]
+    assert loc["physicalLocation"]["artifactLocation"] == {"uri": "config/old.env", "uriBaseId": "%SRCROOT%"}
+    assert loc["physicalLocation"]["region"]["startLine"] == 2
+    assert loc["properties"]["commit"] == HISTORY_COMMIT
+    assert loc["properties"]["authorDate"] == "2024-03-02T10:11:12Z"
+    assert entry["properties"]["historyOnly"] is True
+    assert entry["properties"]["commit"] == HISTORY_COMMIT
+    assert entry["properties"]["authorDate"] == "2024-03-02T10:11:12Z"
+    assert "only in git history" in entry["message"]["text"]
 
 
 def test_partial_fingerprints_survive_line_moves_and_renames() -> None:
@@ -341,7 +377,8 @@ def test_show_secrets_includes_them(schema: dict[str, Any]) -> None:
 def test_paths_outside_the_root_are_not_physical() -> None:
     result = sample_result(railway_path="/tmp/elsewhere/.env")
     railway = by_kind(render(result))["railway_account_token"]
-    assert "locations" not in railway
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in railway["locations"]]
+    assert uris == ["config/old.env"]  # anchored in history, never at /tmp/elsewhere
     sources = [d["source"] for d in railway["properties"]["credreachLocations"]]
     assert sources.count("workspace") == 1
 

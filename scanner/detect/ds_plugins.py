@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -33,8 +34,9 @@ from detect_secrets.settings import get_filters, get_plugins, get_settings
 from detect_secrets.util.code_snippet import get_code_snippet
 from detect_secrets.util.inject import call_function_with_arguments
 
+from scanner.detect import ds_speedups
 from scanner.detect.prefilter import Gate, build_gates, marked_lines
-from scanner.detect.rules import classify_token
+from scanner.detect.rules import KNOWN_PREFIXES, classify_token
 from scanner.model import Hit
 
 if TYPE_CHECKING:
@@ -101,6 +103,7 @@ def configure() -> None:
             if plugin.__name__ not in _EXCLUDED_PLUGINS
         ])
         settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
+        ds_speedups.install(settings)  # same answers; no upstream ReDoS on long lines
         get_plugins.cache_clear()
         get_filters.cache_clear()
         plugins = get_plugins()
@@ -187,10 +190,16 @@ def scan_lines(doc: Document, index: LineIndex, fast: bool | None = None) -> Ite
         if not value:
             continue
         provider, kind, specific = TYPE_MAP.get(secret.type, ("generic", "generic_secret", False))
+        line_text = index.line_text(secret.line_number) if secret.line_number <= index.line_count else ""
+        if specific and _is_cut(value):
+            # A plugin whose regex captures only the prefix group ("gho", "glpat"): take the whole token.
+            whole = whole_token(value, line_text)
+            if whole is None:
+                continue
+            value = whole
         if specific:
             # A prefixed token takes the kind our own rules give it, so its provider can claim it.
             provider, kind = classify_token(value) or (provider, kind)
-        line_text = index.line_text(secret.line_number) if secret.line_number <= index.line_count else ""
         column = line_text.find(value) + 1 or 1
         if doc.origin.line is not None:
             location = dataclasses.replace(doc.origin, line=doc.origin.line + secret.line_number - 1,
@@ -198,3 +207,31 @@ def scan_lines(doc: Document, index: LineIndex, fast: bool | None = None) -> Ite
         else:
             location = dataclasses.replace(doc.origin, line=secret.line_number, column=column)
         yield Hit(provider, kind, value, location, f"detect-secrets:{secret.type}", specific=specific)
+
+
+MIN_SPECIFIC_LENGTH = 16
+"""No prefixed token format detect-secrets knows is shorter; a shorter capture is a cut-off group."""
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-.]+")
+
+
+def _is_cut(value: str) -> bool:
+    return value.lower() in KNOWN_PREFIXES or len(value) < MIN_SPECIFIC_LENGTH
+
+
+def whole_token(value: str, line: str) -> str | None:
+    """The whole token on ``line`` that starts with ``value`` (a captured prefix), or None.
+
+    detect-secrets' GitHub and GitLab plugins put the prefix in a capturing group and report only
+    that group (``gho``, ``glpat``); a verifier sent that fragment would call a live token invalid.
+    The token is the longest run of token characters starting where the prefix does; when that run
+    is still shorter than any real token, the match is dropped.
+    """
+    start = line.find(value)
+    while start >= 0:
+        run = _TOKEN_RUN.match(line, start)
+        if run is not None:
+            token = run.group(0).rstrip(".-")
+            if len(token) >= MIN_SPECIFIC_LENGTH and token != value:
+                return token
+        start = line.find(value, start + 1)
+    return None

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from scanner.detect import ds_plugins
+from scanner.detect import ds_plugins, multimatch
 from scanner.detect.rules import RULES, Rule
 from scanner.model import Hit, Location
 from scanner.sources.base import Document
@@ -203,7 +203,11 @@ def rule_hits(doc: Document, rules: Iterable[Rule] = RULES, index: LineIndex | N
     index = index or LineIndex(text)
     hits: list[Hit] = []
     claimed: set[tuple[str, int]] = set()  # an earlier (more precise) rule wins the same match
-    for rule in rules:
+    rule_list = rules if isinstance(rules, tuple) else tuple(rules)
+    present = multimatch.for_rules(rule_list).candidates(text)  # one pass; a superset of what matches
+    for rule in rule_list:
+        if rule.id not in present:
+            continue
         if rule.id not in _LITERAL_STARTS:
             _LITERAL_STARTS[rule.id] = _literal_starts(rule.pattern)
         literals = _LITERAL_STARTS[rule.id]

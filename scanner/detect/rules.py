@@ -58,18 +58,18 @@ RULES: tuple[Rule, ...] = (
           "GitHub fine-grained personal access token.",
           "Revoke it at github.com/settings/tokens (Fine-grained tokens)."),
     _rule("github-classic-pat", "github", "github_classic_pat",
-          r"\b(?P<secret>ghp_[0-9a-zA-Z]{36})\b", ("ghp_",),
+          r"\b(?P<secret>ghp_[0-9a-zA-Z]{36,251})\b", ("ghp_",),
           "GitHub classic personal access token.", "Revoke it at github.com/settings/tokens."),
     _rule("github-oauth-token", "github", "github_oauth_token",
-          r"\b(?P<secret>gho_[0-9a-zA-Z]{36})\b", ("gho_",),
+          r"\b(?P<secret>gho_[0-9a-zA-Z]{36,251})\b", ("gho_",),
           "GitHub OAuth app user token (the GitHub CLI stores one).",
           "Revoke the OAuth app authorization at github.com/settings/applications; `gh auth logout`."),
     _rule("github-app-user-token", "github", "github_app_user_token",
-          r"\b(?P<secret>ghu_[0-9a-zA-Z]{36})\b", ("ghu_",), "GitHub App user-to-server token."),
+          r"\b(?P<secret>ghu_[0-9a-zA-Z]{36,251})\b", ("ghu_",), "GitHub App user-to-server token."),
     _rule("github-app-installation-token", "github", "github_app_installation_token",
-          r"\b(?P<secret>ghs_[0-9a-zA-Z]{36})\b", ("ghs_",), "GitHub App installation token."),
+          r"\b(?P<secret>ghs_[0-9a-zA-Z]{36,251})\b", ("ghs_",), "GitHub App installation token."),
     _rule("github-refresh-token", "github", "github_refresh_token",
-          r"\b(?P<secret>ghr_[0-9a-zA-Z]{36,76})\b", ("ghr_",),
+          r"\b(?P<secret>ghr_[0-9a-zA-Z]{36,251})\b", ("ghr_",),
           "GitHub App refresh token (never used by credreach: using it rotates it)."),
     # --- GitLab -----------------------------------------------------------------------------
     _rule("gitlab-pat", "gitlab", "gitlab_pat",
@@ -203,6 +203,14 @@ RULES: tuple[Rule, ...] = (
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
+# Token prefixes a plugin may report on their own when its regex captures only a prefix group
+# (detect-secrets' GitHub and GitLab plugins do): such a value is a cut-off token, never a secret.
+KNOWN_PREFIXES = frozenset({
+    "ghp", "gho", "ghu", "ghs", "ghr", "github_pat", "glpat", "gldt", "glft", "glsoat", "glrt", "glcbt",
+    "glptt", "glimt", "glagent", "gloas", "npm", "pypi", "sk", "rk", "xoxb", "xoxp", "xoxa", "xoxe", "xapp",
+    "sg", "hf", "dckr_pat", "sbp", "sntrys", "sntryu", "lin_api", "akia", "asia", "aiza",
+})
+
 # Kinds whose value cannot be told apart from a random string without context; they come only
 # from rules with context or from store parsers. Used by `credreach providers` and SARIF help.
 # The first rule of a kind is its most precise one, so it describes the kind.
@@ -220,8 +228,10 @@ def classify_token(value: str) -> tuple[str, str] | None:
     ``.git-credentials``, docker auths): a ``ghp_`` token stored for git is still a GitHub PAT.
     Only self-identifying (prefixed) rules count; context rules need their context.
     """
+    from scanner.detect.catalog import active_rules  # the catalog builds on this module
+
     value = value.strip()
-    for rule in RULES:
+    for rule in active_rules():
         if rule.provider == "generic":
             continue
         for match in rule.pattern.finditer(value):

@@ -11,7 +11,7 @@ The API is deliberately small; each function takes model values and returns plai
   or sentences rebuilt from verification and blast radius when policy gave none).
 - :func:`capability_lines` – one line per capability: "can delete volume `db` in ... (volumeDelete)".
 - :func:`kind_description` / :func:`rotation_advice` – what a kind is and how to rotate it.
-- :class:`Scrubber` – the reporters' final redaction pass over every string they emit.
+- :class:`Scrubber` – redaction of the free-text values a reporter emits (never of paths, kinds, ids).
 
 Nothing here prints or formats for one medium; escaping for Markdown/HTML stays in the reporter.
 """
@@ -19,9 +19,10 @@ Nothing here prints or formats for one medium; escaping for Markdown/HTML stays 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import replace
 
 from scanner.detect.rules import KIND_DESCRIPTIONS, KIND_ROTATION
 from scanner.model import (
@@ -31,10 +32,11 @@ from scanner.model import (
     ScanResult,
     Severity,
     SourceKind,
+    Verification,
     VerificationStatus,
 )
 from scanner.policy import describe_capability, worst_first
-from scanner.redact import REDACTOR, preview
+from scanner.redact import NON_SECRET_COMPANIONS, REDACTOR, Redactor
 
 __all__ = [
     "SEVERITIES_WORST_FIRST",
@@ -224,35 +226,94 @@ def rotation_advice(kind: str) -> str:
 
 
 class Scrubber:
-    """Final redaction pass: no reporter output may contain a raw secret or companion value.
+    """Redaction of free text, applied by reporters to each free-text value where they build it.
 
-    Knows every secret (and companion value) in the result, replaces them by their preview, then
-    runs the global :data:`~scanner.redact.REDACTOR`. With ``show_secrets`` it passes text through.
+    Free text is what came from outside credreach's own structure: verification reasons
+    (provider messages, exception text), policy's reason sentences (which quote them),
+    provider-derived identity, notes and unknowns, scan warnings and skip reasons. Structured
+    fields (kind, provider, rule id, path, fingerprint, credential id, resource names, previews)
+    are never passed through it: replacing a detected value there turned ``config/secret_token.py``
+    into ``config/****_token.py`` and a ``postgres`` provider into ``****``.
+
+    Knows every redactable secret and companion value of the result (so a result built without
+    the scan pipeline is covered too) and then applies the global
+    :data:`~scanner.redact.REDACTOR`. With ``show_secrets`` it passes text through.
     """
 
     def __init__(self, result: ScanResult, show_secrets: bool = False) -> None:
         self.enabled = not show_secrets
-        values: set[str] = set()
-        for a in result.assessments:
-            values.add(a.credential.secret)
-            values.update(v for v in a.credential.companions.values() if isinstance(v, str))
-        # Longest first so a secret containing another secret is replaced whole.
-        self._values = sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
+        self._local = Redactor()
+        if self.enabled:
+            for a in result.assessments:
+                self._local.register(a.credential.secret)
+                for key, value in a.credential.companions.items():
+                    if isinstance(value, str) and key not in NON_SECRET_COMPANIONS:
+                        self._local.register(value)
 
     def text(self, value: str) -> str:
         if not self.enabled or not value:
             return value
-        for secret in self._values:
-            if secret in value:
-                value = value.replace(secret, preview(secret))
-        return REDACTOR.scrub(value)
+        return REDACTOR.scrub(self._local.scrub(value))
 
-    def tree(self, value: Any) -> Any:
-        """Scrub every string (keys included) in a JSON-like structure of dicts, lists and scalars."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.tree(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.tree(v) for v in value]
-        return value
+    def texts(self, values: Iterable[str]) -> list[str]:
+        return [self.text(v) for v in values]
+
+
+# Reasons the HTTP client (providers/base.py) and requests/urllib3 give when the network, not the
+# provider, failed. One summary line explains them instead of the same exception in every row.
+_NETWORK_FAILURE = re.compile(
+    r"cannot connect to|cannot reach|timed out after|too slow \(over|Name or service not known|"
+    r"Temporary failure in name resolution|NameResolutionError|Failed to resolve|"
+    r"Failed to establish a new connection|Network is unreachable|No route to host|"
+    r"Connection refused|Connection reset|Max retries exceeded|ConnectTimeout|ReadTimeout|"
+    r"SSLError|CERTIFICATE_VERIFY_FAILED", re.I)
+
+
+def network_failure(verification: Verification) -> bool:
+    """True when verification failed because the provider could not be reached at all."""
+    return (verification.status in (VerificationStatus.ERROR, VerificationStatus.UNVERIFIABLE)
+            and bool(_NETWORK_FAILURE.search(verification.reason or "")))
+
+
+def status_text(verification: Verification) -> str:
+    """The short status a table cell shows: ``live``, ``invalid``, ..., or ``error: network``."""
+    return "error: network" if network_failure(verification) else verification.status.value
+
+
+def network_summary(assessments: Sequence[Assessment], scrub: Scrubber) -> str | None:
+    """One line for every credential whose check failed on the network, or None when none did."""
+    failed = [a for a in assessments if network_failure(a.verification)]
+    if not failed:
+        return None
+    noun = "credential" if len(failed) == 1 else "credentials"
+    example = scrub.text(failed[0].verification.reason)
+    return (f"{len(failed)} {noun} could not be verified because the provider could not be reached "
+            f"(network error; e.g. {example}). Check connectivity, or pass --offline to skip verification.")
+
+
+RESULT_CLASSES = ("verified", "unverified", "unknown")
+"""``--results`` values, as trufflehog names them: verified = the provider accepted it (live);
+unverified = the provider rejected it (invalid); unknown = not checked or the check failed."""
+
+
+def result_class(verification: Verification) -> str:
+    if verification.status is VerificationStatus.LIVE:
+        return "verified"
+    if verification.status is VerificationStatus.INVALID:
+        return "unverified"
+    return "unknown"
+
+
+def display_filter(result: ScanResult, *, min_severity: Severity | None = None,
+                   results: Iterable[str] | None = None) -> tuple[ScanResult, int]:
+    """The result with only the credentials the user asked to see, and how many were hidden.
+
+    A display filter changes what is shown, never the exit code: the gate (``--fail-on``) is
+    decided on the unfiltered result so hiding a row cannot pass a build.
+    """
+    wanted = set(results) if results is not None else set(RESULT_CLASSES)
+    kept = tuple(a for a in result.assessments
+                 if (min_severity is None or a.severity.rank >= min_severity.rank)
+                 and result_class(a.verification) in wanted)
+    hidden = len(result.assessments) - len(kept)
+    return (replace(result, assessments=kept) if hidden else result), hidden

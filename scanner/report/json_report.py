@@ -1,7 +1,10 @@
 """JSON report: the documented, stable machine-readable form of a scan (schema in the README).
 
 Secrets appear only as ``preview`` and ``fingerprint`` unless ``show_secrets`` is set, in which
-case each credential also carries ``secret``.
+case each credential also carries ``secret``. Free-text values (verification reasons, policy's
+reasons, provider notes and unknowns, identity, warnings, skip reasons) are redacted one by one
+as they are put in the report; structured fields (ids, kinds, providers, rules, paths,
+fingerprints, resource names) are written as they are.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from scanner.model import (
     ScanStats,
     Verification,
 )
-from scanner.redact import REDACTOR
+from scanner.report.common import Scrubber
 
 SCHEMA_VERSION = "1"
 MAX_SKIPPED_EXAMPLES = 20
@@ -55,24 +58,29 @@ def capability_dict(cap: Capability) -> dict[str, Any]:
             "resources": [resource_dict(r) for r in cap.resources]}
 
 
-def verification_dict(verification: Verification) -> dict[str, Any]:
-    return {"status": verification.status.value, "reason": verification.reason,
+def _free(scrub: Scrubber | None, text: str) -> str:
+    return scrub.text(text) if scrub is not None else text
+
+
+def verification_dict(verification: Verification, scrub: Scrubber | None = None) -> dict[str, Any]:
+    return {"status": verification.status.value, "reason": _free(scrub, verification.reason),
             "endpoint": verification.endpoint}
 
 
-def blast_dict(blast: BlastRadius) -> dict[str, Any]:
+def blast_dict(blast: BlastRadius, scrub: Scrubber | None = None) -> dict[str, Any]:
     return {
-        "identity": blast.identity,
+        "identity": _free(scrub, blast.identity) if blast.identity else blast.identity,
         "token_type": blast.token_type,
         "scopes": list(blast.scopes),
         "resources": [resource_dict(r) for r in blast.resources],
         "capabilities": [capability_dict(c) for c in blast.capabilities],
-        "notes": list(blast.notes),
-        "unknowns": list(blast.unknowns),
+        "notes": [_free(scrub, n) for n in blast.notes],
+        "unknowns": [_free(scrub, u) for u in blast.unknowns],
     }
 
 
-def assessment_dict(a: Assessment, show_secrets: bool = False) -> dict[str, Any]:
+def assessment_dict(a: Assessment, show_secrets: bool = False, scrub: Scrubber | None = None) -> dict[str, Any]:
+    """One credential; ``scrub`` redacts its free-text values (None: the caller already did)."""
     cred = a.credential
     data: dict[str, Any] = {
         "id": cred.id,
@@ -81,10 +89,10 @@ def assessment_dict(a: Assessment, show_secrets: bool = False) -> dict[str, Any]
         "fingerprint": cred.fingerprint,
         "preview": cred.preview,
         "locations": [location_dict(loc) for loc in cred.locations],
-        "verification": verification_dict(a.verification),
-        "blast_radius": blast_dict(a.blast_radius),
+        "verification": verification_dict(a.verification, scrub),
+        "blast_radius": blast_dict(a.blast_radius, scrub),
         "severity": a.severity.value,
-        "reasons": list(a.reasons),
+        "reasons": [_free(scrub, r) for r in a.reasons],
         "beyond_task_env": a.beyond_task_env,
         "rules": list(cred.rules),
     }
@@ -95,18 +103,23 @@ def assessment_dict(a: Assessment, show_secrets: bool = False) -> dict[str, Any]
     return data
 
 
-def skipped_dict(stats: ScanStats) -> dict[str, Any]:
+def skipped_dict(stats: ScanStats, scrub: Scrubber | None = None) -> dict[str, Any]:
     counts = Counter(s.reason for s in stats.skipped)
+    examples: dict[str, list[str]] = {}
+    for s in stats.skipped:
+        shown = examples.setdefault(s.reason, [])
+        if len(shown) < MAX_SKIPPED_EXAMPLES:
+            shown.append(s.path)
     out: dict[str, Any] = {}
     for reason, count in counts.most_common():
-        examples = [s.path for s in stats.skipped if s.reason == reason][:MAX_SKIPPED_EXAMPLES]
-        out[reason] = {"count": count, "examples": examples}
+        out[_free(scrub, reason)] = {"count": count, "examples": examples[reason]}
     return out
 
 
 def result_dict(result: ScanResult, *, tool_version: str, show_secrets: bool = False,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
     stats = result.stats
+    scrub = Scrubber(result, show_secrets)
     counts = Counter(a.severity.value for a in result.assessments)
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -116,12 +129,12 @@ def result_dict(result: ScanResult, *, tool_version: str, show_secrets: bool = F
             "files_scanned": stats.files_scanned,
             "bytes_scanned": stats.bytes_scanned,
             "duration_seconds": stats.duration_seconds,
-            "skipped": skipped_dict(stats),
-            "warnings": list(stats.warnings),
+            "skipped": skipped_dict(stats, scrub),
+            "warnings": scrub.texts(stats.warnings),
             "sources": [{"name": s.name, "items": s.items, "hits": s.hits} for s in stats.sources],
         },
         "summary": {sev: counts.get(sev, 0) for sev in ("critical", "high", "medium", "low", "info")},
-        "credentials": [assessment_dict(a, show_secrets) for a in result.assessments],
+        "credentials": [assessment_dict(a, show_secrets, scrub) for a in result.assessments],
     }
     if result.resolved or result.suppressed:
         data["baseline"] = {"suppressed": result.suppressed, "resolved": list(result.resolved)}
@@ -132,6 +145,5 @@ def result_dict(result: ScanResult, *, tool_version: str, show_secrets: bool = F
 
 def render_json(result: ScanResult, *, tool_version: str, show_secrets: bool = False,
                 extra: dict[str, Any] | None = None) -> str:
-    text = json.dumps(result_dict(result, tool_version=tool_version, show_secrets=show_secrets,
+    return json.dumps(result_dict(result, tool_version=tool_version, show_secrets=show_secrets,
                                   extra=extra), indent=2)
-    return text if show_secrets else REDACTOR.scrub(text)

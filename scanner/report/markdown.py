@@ -8,6 +8,13 @@ Paths, store profiles, provider notes and even previews come from outside (a fil
 ``|``, a backtick or ``<img>``), so every such string goes through :func:`md_escape` (Markdown
 and table-safe) or :func:`html_escape` (inside the ``<summary>`` HTML). No code spans are used for
 such text, because a backtick inside one cannot be escaped portably.
+
+Free text (verification reasons, policy's reasons, provider notes, identity) is redacted before
+it is escaped; structured text (kinds, providers, paths, ids, previews) is only escaped.
+
+A pull-request comment holds 65,536 characters, so the comment is capped at :data:`MAX_CHARS`:
+as many credentials as fit (worst first, row and details together), then one line saying how
+many more there are and where to see them.
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ from scanner.report.common import (
     rotation_advice,
     severity_counts,
     sort_assessments,
+    status_text,
     summary_line,
 )
 
 HEADING = "## credreach: credentials an AI coding agent can reach"
+MAX_CHARS = 60_000
+"""Cap on the whole comment (GitHub's limit for a PR comment body is 65,536 characters)."""
 MAX_LOCATIONS_IN_TABLE = 1
 MAX_LOCATIONS_IN_DETAILS = 25
 
@@ -73,41 +83,67 @@ def _printable(text: str) -> str:
                    for ch in text)
 
 
-def render_markdown(result: ScanResult, show_secrets: bool = False) -> str:
-    """The PR comment as Markdown text (trailing newline)."""
-    return _Renderer(result, show_secrets).render()
+def render_markdown(result: ScanResult, show_secrets: bool = False, *, max_chars: int = MAX_CHARS,
+                    hidden: int = 0) -> str:
+    """The PR comment as Markdown text (trailing newline), at most ``max_chars`` characters.
+
+    ``hidden`` is how many credentials a display filter (``--min-severity``/``--results``) left out.
+    """
+    return _Renderer(result, show_secrets, hidden).render(max_chars)
 
 
 class _Renderer:
     """Holds the scrubber so every outside string is redacted *before* it is escaped (escaping
     first would hide a secret containing ``_`` or ``|`` from the redaction pass)."""
 
-    def __init__(self, result: ScanResult, show_secrets: bool) -> None:
+    def __init__(self, result: ScanResult, show_secrets: bool, hidden: int = 0) -> None:
         self.result = result
         self.show_secrets = show_secrets
+        self.hidden = hidden
         self.scrub = Scrubber(result, show_secrets)
 
     def md(self, text: str) -> str:
+        """Structured text (paths, kinds, providers, previews): escaped, never rewritten."""
+        return md_escape(text)
+
+    def free(self, text: str) -> str:
+        """Free text (reasons, provider messages, notes): redacted, then escaped."""
         return md_escape(self.scrub.text(text))
 
     def h(self, text: str) -> str:
-        return html_escape(self.scrub.text(text))
+        return html_escape(text)
 
-    def render(self) -> str:
+    def render(self, max_chars: int = MAX_CHARS) -> str:
         result = self.result
         assessments = sort_assessments(result.assessments)
-        lines = [HEADING, "", self.summary(), ""]
+        head = [HEADING, "", self.summary(), ""]
+        tail = self.baseline_notes()
+        if self.hidden:
+            tail += ["", f"{self.hidden} more credential(s) hidden by --min-severity/--results."]
         if not assessments:
-            lines.append("No credential within an agent's reach was found. ✅")
-        else:
-            lines += ["| Severity | Provider / kind | Preview | Where | What it can do |",
+            return "\n".join([*head, "No credential within an agent's reach was found. ✅", *tail]).rstrip() + "\n"
+        table_head = ["| Severity | Provider / kind | Preview | Where | What it can do |",
                       "| --- | --- | --- | --- | --- |"]
-            lines += [self.row(a) for a in assessments]
-            lines += ["", "### Details", ""]
-            for a in assessments:
-                lines += self.details(a)
-        lines += self.baseline_notes()
-        return self.scrub.text("\n".join(lines).rstrip() + "\n")
+        rows = [self.row(a) for a in assessments]
+        details = ["\n".join(self.details(a)) for a in assessments]
+        fixed = len("\n".join([*head, *table_head, "", "### Details", "", *tail])) + 400
+        shown, used = 0, fixed
+        for row, detail in zip(rows, details, strict=True):
+            cost = len(row) + len(detail) + 2
+            if used + cost > max_chars:
+                break
+            used += cost
+            shown += 1
+        more: list[str] = []
+        if shown < len(assessments):
+            rest = len(assessments) - shown
+            more = ["", f"… {rest} more credential(s) not shown: this comment is capped at {max_chars:,} "
+                        "characters. The JSON or SARIF report (`--format json`/`sarif`) lists every one."]
+        lines = [*head, *table_head, *rows[:shown], *more]
+        if shown:
+            lines += ["", "### Details", "", *details[:shown]]
+        lines += tail
+        return "\n".join(lines).rstrip()[:max_chars - 1] + "\n"
 
     def summary(self) -> str:
         counts = severity_counts(self.result)
@@ -127,7 +163,7 @@ class _Renderer:
         sentences = reason_sentences(a)
         if not sentences:
             sentences = capability_lines(a.blast_radius)[:1]
-        return self.md(" ".join(sentences[:2]) if sentences else a.verification.status.value)
+        return self.free(" ".join(sentences[:2]) if sentences else status_text(a.verification))
 
     def row(self, a: Assessment) -> str:
         cred = a.credential
@@ -146,6 +182,7 @@ class _Renderer:
                    f"{self.h(cred.provider)} / {self.h(cred.kind)} — {self.h(cred.preview)}")
         out = ["<details>", f"<summary>{summary}</summary>", ""]
         out += [self.md(kind_description(cred.kind, cred.provider)), ""]
+        out += [f"Credential id: {self.md(cred.id)}", ""]
         if self.show_secrets:
             out += [f"**Secret (shown because of --show-secrets):** {md_escape(cred.secret)}", ""]
 
@@ -156,15 +193,15 @@ class _Renderer:
             out.append(f"- … and {len(locs) - MAX_LOCATIONS_IN_DETAILS} more")
         out.append("")
 
-        verification = f"**Verification:** {self.md(v.status.value)}"
+        verification = f"**Verification:** {self.md(status_text(v))}"
         if v.reason:
-            verification += f" — {self.md(v.reason)}"
+            verification += f" — {self.free(v.reason)}"
         if v.endpoint:
             verification += f" (asked {self.md(v.endpoint)})"
         out += [verification, ""]
         facts = []
         if blast.identity:
-            facts.append(f"identity {self.md(blast.identity)}")
+            facts.append(f"identity {self.free(blast.identity)}")
         if blast.token_type:
             facts.append(f"token type {self.md(blast.token_type)}")
         if blast.scopes:
@@ -173,17 +210,17 @@ class _Renderer:
             out += [f"**Who it is:** {'; '.join(facts)}", ""]
 
         out += ["**Why this severity:**", ""]
-        out += [f"- {self.md(s)}" for s in reason_sentences(a)]
+        out += [f"- {self.free(s)}" for s in reason_sentences(a)]
         out.append("")
         caps = capability_lines(blast)
         if caps or blast.notes:
             out += ["**Blast radius:**", ""]
             out += [f"- {self.md(c)}" for c in caps]
-            out += [f"- {self.md(n)}" for n in blast.notes]
+            out += [f"- {self.free(n)}" for n in blast.notes]
             out.append("")
         if blast.unknowns:
             out += ["**Could not be checked without writing (never probed):**", ""]
-            out += [f"- {self.md(u)}" for u in blast.unknowns]
+            out += [f"- {self.free(u)}" for u in blast.unknowns]
             out.append("")
         out += [f"**How to rotate:** {self.md(rotation_advice(cred.kind))}", ""]
         out += [f"<sub>fingerprint {self.h(cred.fingerprint)}</sub>", "", "</details>", ""]

@@ -25,8 +25,15 @@ follow by reachability).
 Measured: 3,000 commits / 9,000 distinct blobs scan in about half a second.
 
 Git is run with ``core.fsmonitor`` off, signature display off, optional locks off, no pager,
+system and global config ignored (``GIT_CONFIG_NOSYSTEM``, ``GIT_CONFIG_GLOBAL=/dev/null``),
 variables that relocate the repository (``GIT_DIR``...) removed, and never with content filters,
 textconv or external diff drivers, so scanning a repository runs none of its programs.
+
+The repository is hostile: before any git process touches it, :func:`check_git_metadata` lstat's
+every file git may open (the ``.git`` pointer file, everything under the git directory, its
+common dir and alternates) and refuses the repository with a reported skip if one is a FIFO,
+socket or device (git would block in ``open()`` forever). Every git process runs through
+:mod:`scanner.subproc` with a wall-clock bound, as the backstop.
 
 ``history_only`` is true when the blob is not the current content of any path it was seen at;
 the working-tree files are hashed like ``git hash-object`` would (only when the size matches),
@@ -38,13 +45,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
+import stat
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
+from scanner import subproc
 from scanner.model import Location, SourceKind, SourceStats
 from scanner.sources.base import (
     DEFAULT_MAX_FILE_SIZE,
@@ -52,8 +59,10 @@ from scanner.sources.base import (
     SKIP_TOO_LARGE,
     Document,
     Sink,
+    SkipReason,
     decode,
     looks_binary,
+    printable,
     read_regular_file,
 )
 
@@ -63,8 +72,18 @@ _GIT_ENV = {
     "GIT_PAGER": "cat",
     "PAGER": "cat",
     "LC_ALL": "C",
+    # The user's and the system's config are not the scanned repository's business, and a FIFO
+    # or a program named there must not stall or steer a scan either.
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
 }
-_GIT_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.quotepath=false", "-c", "log.showSignature=false")
+# safe.directory=*: without the global config, a checkout owned by another user (CI containers)
+# would be refused; it is safe here because no option that makes git run a program is in effect.
+_GIT_CONFIG = ("-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-c", "core.quotepath=false",
+               "-c", "log.showSignature=false")
+SKIP_MISSING_OBJECT = SkipReason("git object missing from the repository (not scanned)")
+SKIP_SPECIAL_GIT_METADATA = SkipReason("special file in git metadata (FIFO, socket or device); "
+                                       "git not run on this repository")
 _ZERO = re.compile(r"^0+$")
 HISTORY_HEADER = "\x01"
 
@@ -80,26 +99,138 @@ _GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIREC
                  "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS")
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+def git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP and not k.startswith("GIT_CONFIG_")}
     env.update(_GIT_ENV)
     return env
 
 
-def _cmd(repo: str, *args: str) -> list[str]:
+_env = git_env
+
+
+def git_command(repo: str, *args: str) -> list[str]:
+    """The argv for ``git args`` on ``repo`` with the hardening options (see module docstring)."""
     return ["git", "-C", repo, *_GIT_CONFIG, *args]
 
 
-def _run(repo: str, *args: str, check: bool = True) -> bytes:
+_cmd = git_command
+
+
+def run_git(repo: str, *args: str, check: bool = True, input: bytes | None = None,
+            timeout: float | None = None) -> bytes:
+    """Stdout of one bounded git command; GitError on failure (with ``check``) or timeout."""
     try:
-        proc = subprocess.run(_cmd(repo, *args), capture_output=True, stdin=subprocess.DEVNULL,
-                              env=_env(), check=False)
-    except FileNotFoundError:
+        proc = subproc.run(git_command(repo, *args), env=git_env(), input=input, timeout=timeout)
+    except subproc.ProgramMissing:
         raise GitError("git is not installed") from None
+    except subproc.SubprocessTimeout as exc:
+        raise GitError(str(exc)) from None
     if check and proc.returncode != 0:
         first = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(first[0] if first else f"git {args[0]} exited with {proc.returncode}")
     return proc.stdout
+
+
+def _run(repo: str, *args: str, check: bool = True) -> bytes:
+    return run_git(repo, *args, check=check)
+
+
+# --- hostile metadata ------------------------------------------------------------------------
+
+MAX_METADATA_DEPTH = 32
+
+
+def _git_dir_of(repo: str) -> tuple[str | None, str | None]:
+    """(git directory, None) for a work tree or bare repository, or (None, offending path)."""
+    dot_git = os.path.join(repo, ".git")
+    try:
+        st = os.stat(dot_git)
+    except FileNotFoundError:
+        return (repo, None) if is_bare_repository(repo) else (None, None)
+    except OSError:
+        return None, None
+    if stat.S_ISDIR(st.st_mode):
+        return dot_git, None
+    if not stat.S_ISREG(st.st_mode):
+        return None, dot_git
+    data = read_regular_file(dot_git, 1 << 16)  # a linked worktree or submodule: "gitdir: <path>"
+    if not isinstance(data, bytes):
+        return None, dot_git if data.startswith("special") else None
+    text = data.decode("utf-8", "surrogateescape").strip()
+    if not text.startswith("gitdir:"):
+        return None, None
+    return os.path.join(repo, text[len("gitdir:"):].strip()), None
+
+
+def _special(path: str, follow: bool) -> bool:
+    try:
+        st = os.stat(path, follow_symlinks=follow)
+    except OSError:
+        return False  # absent or unreadable: git reports that itself, quickly
+    return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode))
+
+
+def check_git_metadata(repo: str) -> str | None:
+    """The first file git could block on (FIFO, socket, device) in ``repo``'s metadata, or None.
+
+    Iterative and depth-capped; lstat only (``scandir`` types), never an open of such a file.
+    Links inside the git directory are checked at their target too. The common dir of a linked
+    worktree and the object directories named in ``objects/info/alternates`` are checked as well.
+    """
+    git_dir, offending = _git_dir_of(repo)
+    if offending is not None:
+        return offending
+    if git_dir is None:
+        return None
+    pending = [git_dir]
+    done: set[str] = set()
+    while pending:
+        top = os.path.normpath(pending.pop())
+        if top in done:
+            continue
+        done.add(top)
+        if _special(top, follow=True):
+            return top
+        for extra in ("commondir", os.path.join("objects", "info", "alternates")):
+            listed = os.path.join(top, extra)
+            if _special(listed, follow=True):
+                return listed
+            data = read_regular_file(listed, 1 << 16)
+            if isinstance(data, bytes):
+                for line in data.decode("utf-8", "surrogateescape").splitlines():
+                    if line.strip() and not line.startswith("#"):
+                        pending.append(os.path.join(top if extra == "commondir" else os.path.join(top, "objects"),
+                                                    line.strip()))
+        stack = [(top, 0)]
+        while stack:
+            directory, depth = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.is_symlink():
+                        if _special(entry.path, follow=True):
+                            return entry.path
+                    elif entry.is_dir(follow_symlinks=False):
+                        if depth < MAX_METADATA_DEPTH:
+                            stack.append((entry.path, depth + 1))
+                    elif not entry.is_file(follow_symlinks=False):
+                        return entry.path
+                except OSError:
+                    continue
+    return None
+
+
+def is_bare_repository(path: str) -> bool:
+    """A directory laid out like a bare repository (HEAD file, objects/ and refs/ directories)."""
+    try:
+        return (stat.S_ISREG(os.lstat(os.path.join(path, "HEAD")).st_mode)
+                and os.path.isdir(os.path.join(path, "objects")) and os.path.isdir(os.path.join(path, "refs")))
+    except OSError:
+        return False
 
 
 # --- repository discovery --------------------------------------------------------------------
