@@ -7,10 +7,10 @@ Any failure of a provider ends as a Verification with a reason; nothing here rai
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from providers.base import (
@@ -74,27 +74,46 @@ def verify_one(credential: Credential, options: VerifyOptions, deadline: float,
 
 
 def verify_all(credentials: Iterable[Credential], options: VerifyOptions) -> dict[str, Introspection]:
-    """Introspect every credential; returns fingerprint -> Introspection for each one."""
+    """Introspect every credential; returns fingerprint -> Introspection for each one.
+
+    Why daemon threads and not a ``ThreadPoolExecutor``: the executor's workers are joined by an
+    interpreter exit hook (``concurrent.futures.thread._python_exit``) even after
+    ``shutdown(wait=False)``, so one provider call stuck in a read (a database host dripping a
+    byte at a time) kept the whole process alive after the report was written. Daemon workers
+    are abandoned at the budget and never hold the process open; each provider also bounds its
+    own sockets (see :mod:`providers.postgres`), so an abandoned worker ends soon after.
+    """
     creds = list(credentials)
     deadline = time.monotonic() + options.budget_seconds
-    results: dict[str, Introspection] = {}
     semaphores: dict[str, threading.Semaphore] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="verify")
-    futures: dict[Future[Introspection], Credential] = {
-        pool.submit(verify_one, c, options, deadline, semaphores): c for c in creds
-    }
-    pending = set(futures)
-    try:
-        while pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
-            for future in done:
-                results[futures[future].fingerprint] = future.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    for future in pending:
-        results[futures[future].fingerprint] = unverifiable(
-            f"verification time budget of {options.budget_seconds:.0f}s exhausted (--verify-timeout)")
+    work: queue.SimpleQueue[Credential] = queue.SimpleQueue()
+    for credential in creds:
+        work.put(credential)
+    finished: dict[str, Introspection] = {}
+    expected = len({c.fingerprint for c in creds})
+    lock = threading.Lock()
+    all_done = threading.Event()
+    if not creds:
+        all_done.set()
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            try:
+                credential = work.get_nowait()
+            except queue.Empty:
+                return
+            result = verify_one(credential, options, deadline, semaphores)
+            with lock:
+                finished[credential.fingerprint] = result
+                if len(finished) >= expected:
+                    all_done.set()
+
+    for index in range(min(max(1, options.concurrency), max(1, len(creds)))):
+        threading.Thread(target=worker, name=f"verify-{index}", daemon=True).start()
+    all_done.wait(max(0.0, deadline - time.monotonic()))
+    with lock:
+        results = dict(finished)
+    for credential in creds:
+        results.setdefault(credential.fingerprint, unverifiable(
+            f"verification time budget of {options.budget_seconds:.0f}s exhausted (--verify-timeout)"))
     return results

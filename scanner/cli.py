@@ -214,17 +214,29 @@ def check_roots(options: ScanOptions) -> None:
 
         for root in options.roots:
             try:
-                repo_root(root)
+                repo = repo_root(root)
             except GitError as exc:
                 raise UsageError(f"--diff/--staged need a git repository: {root} ({exc})") from None
+            if options.diff:  # fail closed: an unresolvable range (shallow checkout) is exit 2, not a pass
+                from scanner.sources.diff import DiffRangeError, check_range, parse_range
+
+                try:
+                    check_range(repo, *parse_range(options.diff))
+                except DiffRangeError as exc:
+                    raise UsageError(str(exc)) from None
 
 
 def run_with_progress(options: ScanOptions) -> ScanResult:
+    from scanner.sources.diff import DiffRangeError
+
     progress, update = progress_callback(True)
-    if progress is None:
-        return run_scan(options)
-    with progress:
-        return run_scan(options, update)
+    try:
+        if progress is None:
+            return run_scan(options)
+        with progress:
+            return run_scan(options, update)
+    except DiffRangeError as exc:  # a diff read only in part: the gate cannot judge it (exit 2)
+        raise UsageError(str(exc)) from None
 
 
 def load_baseline_or_fail(path: Path):  # type: ignore[no-untyped-def]
@@ -234,6 +246,21 @@ def load_baseline_or_fail(path: Path):  # type: ignore[no-untyped-def]
         return load_baseline(str(path))
     except BaselineError as exc:
         raise UsageError(str(exc)) from None
+
+
+def check_rule_files(paths: list[Path] | None, strict_checksums: bool) -> tuple[str, ...]:
+    """Validate ``--rules`` files before the scan (a bad file is one clear line, exit 2)."""
+    from scanner.detect.catalog import RuleFileError, load_rule_file
+    from scanner.detect.checksums import STRICT_ENV
+
+    if strict_checksums:
+        os.environ[STRICT_ENV] = "1"  # detection workers are child processes: they inherit it
+    for path in paths or ():
+        try:
+            load_rule_file(path)
+        except RuleFileError as exc:
+            raise UsageError(str(exc)) from None
+    return tuple(str(p) for p in paths or ())
 
 
 # Shared option declarations -------------------------------------------------------------------
@@ -315,11 +342,18 @@ def scan(
     show_secrets: ShowSecretsOpt = False,
     min_severity: MinSeverityOpt = None,
     results: ResultsOpt = None,
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="Add detection rules from FILE (TOML/YAML, the shape of the built-in catalog).")] = None,
+    show_filtered: Annotated[bool, typer.Option(
+        "--show-filtered", help="List matches dropped as false alarms, with the filter that dropped each (JSON).")] = False,
+    strict_checksums: Annotated[bool, typer.Option(
+        "--strict-checksums", help="Drop GitHub/npm tokens whose CRC32 checksum fails instead of reporting them.")] = False,
     verbose: VerboseOpt = 0,
     debug: DebugOpt = False,
 ) -> None:
     """Scan what an agent can reach and report the credentials and their blast radius."""
     setup_logging(verbose, debug, show_secrets)
+    rule_files = check_rule_files(rules, strict_checksums)
     if diff and staged:
         raise UsageError("--diff and --staged cannot be combined")
     parse_results(results)  # a bad value fails before the scan, not after it
@@ -332,7 +366,7 @@ def scan(
         home_dir=str(home_dir) if home_dir else None, env=env or agent, env_of=tuple(env_of or ()),
         offline=offline, endpoints=parse_endpoints(endpoint), verify_timeout=verify_timeout,
         request_timeout=request_timeout, allow_embedded_hosts=verify_embedded_hosts, task_env=task_env,
-        diff=diff, staged=staged,
+        diff=diff, staged=staged, show_filtered=show_filtered, rule_files=rule_files,
     )
     check_roots(options)
     check_output(output)

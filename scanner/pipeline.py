@@ -12,12 +12,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from scanner.canonical import canonical_secret
 from scanner.detect.parallel import OrderedDetector
 from scanner.model import (
     NOT_ATTEMPTED,
     Assessment,
     BlastRadius,
     Credential,
+    FilteredHit,
     Hit,
     Location,
     ScanResult,
@@ -61,6 +63,10 @@ class ScanOptions:
     """``BASE``, ``BASE..HEAD`` or ``BASE...HEAD``: only what those commits add (replaces the walk)."""
     staged: bool = False
     """Only what the index adds against HEAD (pre-commit)."""
+    show_filtered: bool = False
+    """Keep the matches false-alarm filters dropped in the result (``--show-filtered``)."""
+    rule_files: tuple[str, ...] = ()
+    """User rule files (``--rules FILE``), in the catalog's TOML/YAML shape."""
 
 
 
@@ -71,6 +77,7 @@ class Collector:
     def __init__(self, progress: ProgressFn | None = None,
                  use_detect_secrets: bool = True) -> None:
         self.hits: list[Hit] = []
+        self.filtered: list[FilteredHit] = []
         self.skipped: list[SkippedPath] = []
         self.warnings: list[str] = []
         self.files = 0
@@ -107,7 +114,14 @@ class Collector:
                 self._progress(files, size)
 
     def _record(self, hit: Hit, source: str) -> None:
+        if hit.filtered_by is not None:  # not a credential: never registered, listed with --show-filtered
+            self.filtered.append(FilteredHit(hit.provider, hit.kind, hit.rule, hit.location, hit.filtered_by,
+                                             preview(hit.secret)))
+            return
         REDACTOR.register(hit.secret)
+        canonical = canonical_secret(hit.secret)
+        if canonical != hit.secret:
+            REDACTOR.register(canonical)  # the decoded spelling is the same secret
         for key, value in hit.companions.items():
             if len(value) >= 12 and key not in NON_SECRET_COMPANIONS:
                 REDACTOR.register(value)
@@ -133,7 +147,8 @@ def deduplicate(hits: Iterable[Hit]) -> list[Credential]:
     """One credential per secret fingerprint, with every location it was found at."""
     groups: dict[str, list[Hit]] = {}
     for hit in hits:
-        groups.setdefault(fingerprint(hit.secret), []).append(hit)
+        # One credential per key however it is spelled (raw, JSON-escaped, URL-encoded, base64).
+        groups.setdefault(fingerprint(canonical_secret(hit.secret)), []).append(hit)
     credentials = []
     for fp, group in groups.items():
         best = min(group, key=lambda h: (not h.specific, h.provider == "generic"))
@@ -156,6 +171,13 @@ def deduplicate(hits: Iterable[Hit]) -> list[Credential]:
 
 def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collector:
     """Run every selected source into one collector."""
+    if options.rule_files:
+        from scanner.detect.catalog import RULES_ENV, load_rule_file
+
+        for path in options.rule_files:
+            load_rule_file(path)  # a bad file fails here, before any work
+        # Detection workers are fresh interpreters: they read the same files from the environment.
+        os.environ[RULES_ENV] = os.pathsep.join(options.rule_files)
     sink = Collector(progress, options.use_detect_secrets)
     try:
         _collect_sources(options, sink)
@@ -258,4 +280,5 @@ def run_scan(options: ScanOptions, progress: ProgressFn | None = None) -> ScanRe
         skipped=tuple(sink.skipped), warnings=tuple(sink.warnings),
         sources=_source_stats(sink, options), duration_seconds=round(time.monotonic() - started, 3),
     )
-    return ScanResult(stats=stats, assessments=tuple(worst_first(assessments)))
+    return ScanResult(stats=stats, assessments=tuple(worst_first(assessments)),
+                      filtered=tuple(sink.filtered) if options.show_filtered else ())

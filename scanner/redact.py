@@ -136,14 +136,11 @@ class Redactor:
             return
         spellings = {s for s in self._spellings(*values) if len(s) >= MIN_REDACTED_LENGTH}
         with self._lock:
-            new = spellings - self._secrets
-            if not new:
-                return
-            self._secrets |= new
-            index: dict[str, list[str]] = {}
-            for value in self._secrets:
-                index.setdefault(value[:MIN_REDACTED_LENGTH], []).append(value)
-            self._index = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in index.items()}
+            for value in spellings - self._secrets:
+                self._secrets.add(value)
+                key = value[:MIN_REDACTED_LENGTH]
+                # One entry replaced whole (atomic for readers), longest first for leftmost-longest.
+                self._index[key] = tuple(sorted((*self._index.get(key, ()), value), key=len, reverse=True))
 
     def __len__(self) -> int:
         return len(self._secrets)
@@ -167,7 +164,7 @@ class Redactor:
         """``text`` with every registered secret replaced by its preview (leftmost, longest)."""
         if not self.enabled or not text or len(text) < MIN_REDACTED_LENGTH:
             return text
-        index = self._index  # replaced whole on register, so reading it needs no lock
+        index = self._index  # entries are replaced whole on register, so reading needs no lock
         if not index:
             return text
         k = MIN_REDACTED_LENGTH

@@ -174,3 +174,29 @@ def test_gitlab_snippet_script_runs(branch_repo: Path, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr  # offline findings are medium; the snippet gates on high
     report = json.loads((branch_repo / "credreach.json").read_text())
     assert {c["provider"] for c in report["credentials"]} == {"npm"}
+
+
+def _shallow_clone(origin: Path, dest: Path, *extra: str) -> Path:
+    """A CI-style shallow checkout (depth 1) of the feature branch, over file:// like a real fetch."""
+    git(origin.parent, "clone", "-q", "--depth", "1", "--branch", "feature", *extra, f"file://{origin}", str(dest))
+    return dest
+
+
+def test_diff_against_a_base_a_shallow_clone_never_fetched_fails_closed(branch_repo: Path, tmp_path: Path) -> None:
+    clone = _shallow_clone(branch_repo, tmp_path / "ci")
+    run = run_credreach("scan", ".", "--offline", "--diff", "origin/main", cwd=clone, env={"HOME": str(tmp_path)})
+    assert run.returncode == 2, run.stdout
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot resolve 'origin/main'" in lines[0] and "shallow" in lines[0]
+    assert "fetch-depth: 0" in lines[0] and "git fetch --unshallow" in lines[0]
+    assert "Traceback" not in run.stderr
+
+
+def test_diff_in_a_shallow_clone_without_a_merge_base_fails_closed_until_unshallowed(
+        branch_repo: Path, tmp_path: Path) -> None:
+    clone = _shallow_clone(branch_repo, tmp_path / "ci", "--no-single-branch")
+    run = run_credreach("scan", ".", "--offline", "--diff", "origin/main", cwd=clone, env={"HOME": str(tmp_path)})
+    assert run.returncode == 2 and "no common ancestor" in run.stderr and "fetch-depth: 0" in run.stderr
+    git(clone, "fetch", "-q", "--unshallow")
+    code, report = scan(clone, "--diff", "origin/main")
+    assert code == 0 and len(report["credentials"]) == 2  # A and B, as in the full clone

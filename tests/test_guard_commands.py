@@ -177,7 +177,8 @@ def test_shell_structure_heredoc_substitution_pipes() -> None:
     ('# comment\nmutation { projectDelete(id: """block""") }', None),
 ])
 def test_graphql_lexer_agrees_with_graphql_core(document: str, variables: dict[str, str] | None) -> None:
-    from graphql import OperationDefinitionNode, parse as gql_parse
+    from graphql import OperationDefinitionNode
+    from graphql import parse as gql_parse
 
     ours = graphql.parse(document, variables)
     theirs = [d for d in gql_parse(document).definitions if isinstance(d, OperationDefinitionNode)]

@@ -244,3 +244,25 @@ def test_guard_log_prints_the_redacted_trail(pocketos) -> None:  # type: ignore[
     assert any(e["decision"] == "block" and e["rule"] == "destructive-on-production" for e in entries)
     assert all({"time", "agent", "tool", "command", "credential_ids", "decision", "rule"} <= set(e) for e in entries)
     assert_no_secret(run.stdout)
+
+
+def test_claude_read_of_a_file_holding_a_production_token_is_asked(pocketos) -> None:  # type: ignore[no-untyped-def]
+    world, env = pocketos
+    payload = {"session_id": "s", "transcript_path": "/tmp/t", "cwd": str(world.workspace),
+               "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Read",
+               "tool_input": {"file_path": str(world.workspace / "scripts" / "domains.sh")}}
+    out = json.loads(hook("claude-code", payload, env).stdout)["hookSpecificOutput"]
+    assert out["permissionDecision"] == "ask" and "reads-production-credential" in out["permissionDecisionReason"]
+    benign = dict(payload, tool_input={"file_path": str(world.workspace / "README.md")})
+    assert json.loads(hook("claude-code", benign, env).stdout) == {}
+
+
+def test_claude_mcp_tool_call_is_judged_like_the_command(pocketos) -> None:  # type: ignore[no-untyped-def]
+    world, env = pocketos
+    payload = {"session_id": "s", "transcript_path": "/tmp/t", "cwd": str(world.workspace),
+               "permission_mode": "default", "hook_event_name": "PreToolUse",
+               "tool_name": "mcp__railway__volume_delete", "tool_input": {"volumeId": "pg-data"}}
+    out = json.loads(hook("claude-code", payload, env).stdout)["hookSpecificOutput"]
+    assert out["permissionDecision"] == "deny" and "`volumeDelete` on volume `pg-data`" in out["permissionDecisionReason"]
+    payload["tool_input"] = {"volumeId": "pg-staging"}
+    assert json.loads(hook("claude-code", payload, env, extra_env={"CREDREACH_TASK_ENV": "staging"}).stdout) == {}

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_install_merges_into_claude_settings_keeping_everything_there(machine: t
     workspace, home = machine
     settings = workspace / ".claude" / "settings.json"
     settings.parent.mkdir()
-    existing = {"permissions": {"deny": ["Read(./.env)"]},
+    existing: dict[str, Any] = {"permissions": {"deny": ["Read(./.env)"]},
                 "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./lint.sh"}]}],
                           "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "./log.sh"}]}]}}
     settings.write_text(json.dumps(existing))

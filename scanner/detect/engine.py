@@ -13,8 +13,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from scanner.detect import ds_plugins, multimatch
-from scanner.detect.rules import RULES, Rule
+from scanner.detect import ds_plugins, keywords, multimatch
+from scanner.detect.catalog import active_rules, min_entropy, validator
+from scanner.detect.checksums import checksum_ok, strict_checksums
+from scanner.detect.filters import entropy, is_repeated_or_sequential, placeholder_reason, value_reason
+from scanner.detect.rules import Rule, classify_token
 from scanner.model import Hit, Location
 from scanner.sources.base import Document
 
@@ -191,7 +194,10 @@ def _single_literal_matches(rule: Rule, text: str, literal: str, lowered: Callab
         position = max(found.end(), start + 1)
 
 
-def rule_hits(doc: Document, rules: Iterable[Rule] = RULES, index: LineIndex | None = None) -> list[Hit]:
+def rule_hits(doc: Document, rules: Iterable[Rule] | None = None, index: LineIndex | None = None) -> list[Hit]:
+    """Hits of our rules (provider rules, catalog, user rules by default), before false-alarm filters."""
+    if rules is None:
+        rules = active_rules()
     text = doc.text
     cache: list[str] = []
 
@@ -251,27 +257,155 @@ def _at(origin: Location, line: int, column: int) -> Location:
     return dataclasses.replace(origin, line=line, column=column)
 
 
+_PREFIX = re.compile(r"^[A-Za-z0-9]{1,12}[_\-.]")
+
+
+def specific_reason(hit: Hit) -> str | None:
+    """Why a provider/catalog rule match is not a credential: a placeholder or malformed look-alike."""
+    secret = hit.secret
+    check = validator(hit.rule)
+    if check is not None and not check(secret):
+        return "invalid_format"
+    if "://" in secret:  # a URL rule: judge the password between ':' and '@' as a placeholder only
+        userinfo = secret.split("://", 1)[1].rsplit("@", 1)[0]
+        password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
+        return placeholder_reason(password) if password else None
+    if secret.startswith("-----BEGIN") or "PRIVATE KEY" in secret[:80] or "\n" in secret:
+        return None
+    reason = placeholder_reason(secret)
+    if reason:
+        return reason
+    body = _PREFIX.sub("", secret, count=1)
+    if len(body) >= 8 and is_repeated_or_sequential(body):
+        return "repeated_or_sequential"
+    wanted = min_entropy(hit.rule)
+    if wanted is not None and entropy(body) < wanted:
+        return "low_entropy"
+    if strict_checksums() and not checksum_ok(secret):
+        return "checksum"
+    return None
+
+
+def generic_reason(hit: Hit) -> str | None:
+    """Why a generic (keyword, entropy, URL) detect-secrets match is not a credential."""
+    secret = hit.secret
+    if hit.kind == "private_key":
+        return None
+    if hit.kind == "basic_auth_url":
+        return placeholder_reason(secret) or (None if len(secret) >= 4 else "too_short")
+    if hit.kind == "high_entropy_string":
+        return value_reason(secret, min_length=16, min_entropy=3.0)
+    if hit.kind == "jwt":
+        return placeholder_reason(secret)
+    return value_reason(secret, min_length=8, min_entropy=2.5, words_allowed=False)
+
+
+def _assignment_reason(found: keywords.Assignment) -> str | None:
+    if found.style == "reference" or found.value.startswith(("$", "%")):
+        return "variable_reference"
+    if found.style == "url" or found.style == "basic":
+        return placeholder_reason(found.value) or (None if len(found.value) >= 4 else "too_short")
+    if found.password or found.style in ("cli", "sql"):
+        return value_reason(found.value, min_length=6, min_entropy=1.9, words_allowed=True)
+    return value_reason(found.value, min_length=10, min_entropy=2.6)
+
+
+def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
+    """Keyword-assigned secrets, Kubernetes Secret data and command-line/header/SQL/URL credentials."""
+    text = doc.text
+    hits: list[Hit] = []
+    seen: set[int] = set()
+
+    def add(value: str, offset: int, kind: str, rule: str, reason: str | None,
+            companions: dict[str, str] | None = None) -> None:
+        if not value or offset in seen or text[offset:offset + len(value)] != value:
+            return
+        seen.add(offset)
+        line, column = index.position(offset)
+        if ALLOWLIST.search(index.line_text(line)):
+            return
+        provider = "generic"
+        specific = False
+        classified = classify_token(value)
+        if classified is not None and reason is None:
+            provider, kind = classified
+            specific = True
+        hits.append(Hit(provider, kind, value, _at(doc.origin, line, column), rule, companions or {},
+                        specific=specific, filtered_by=reason))
+
+    for key, decoded, raw, offset in keywords.kubernetes_secret_values(text):
+        reason = placeholder_reason(decoded) or value_reason(decoded, min_length=6, min_entropy=1.9,
+                                                             words_allowed=True)
+        add(raw, offset, "kubernetes_secret_data", "keyword:kubernetes-secret", reason,
+            {"key": key} if raw == decoded else {"key": key, "decoded": decoded})
+    for found in keywords.assignments(text, doc.origin.path):
+        kind = "password" if found.password else "secret_keyword"
+        add(found.value, found.offset, kind, f"keyword:{found.style}", _assignment_reason(found))
+    for found in keywords.pattern_assignments(text):
+        kind = {"url": "basic_auth_url", "basic": "basic_auth", "header": "bearer_token"}.get(
+            found.style, "password" if found.password else "secret_keyword")
+        add(found.value, found.offset, kind, f"keyword:{found.style}", _assignment_reason(found))
+    return hits
+
+
 def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None = None) -> list[Hit]:
     """All hits in a document, generic hits dropped where a specific rule already covers them.
 
+    Hits a false-alarm filter rejected come back too, with ``filtered_by`` set: the collector keeps
+    them apart (``--show-filtered``); they are never credentials and never registered for redaction.
     ``fast`` picks detect-secrets' prefiltered path (default: on unless CREDREACH_NO_FAST_PATH=1);
     both paths give the same hits (tests/test_fast_path.py).
     """
     index = LineIndex(doc.text)
-    specific = rule_hits(doc, index=index)
-    if not use_detect_secrets:
-        return specific
+    specific: list[Hit] = []
+    dropped: list[Hit] = []
+    for hit in rule_hits(doc, index=index):
+        reason = specific_reason(hit)
+        if reason is None:
+            specific.append(hit)
+        else:
+            dropped.append(dataclasses.replace(hit, filtered_by=reason))
     covered = [h.secret for h in specific] + [v for h in specific for v in h.companions.values()]
     hits = list(specific)
     seen_specific = {h.secret for h in specific}
-    for hit in ds_plugins.scan_lines(doc, index, fast):
-        if hit.secret in seen_specific:
+
+    def is_covered(secret: str) -> bool:
+        return secret in seen_specific or any(secret in value for value in covered)
+
+    judged: dict[str, str] = {}  # value -> the reason the keyword reader dropped it
+    keyword_at: dict[tuple[str, int | None], int] = {}  # (value, line) -> index in hits
+    for hit in keyword_hits(doc, index):
+        if is_covered(hit.secret):
             continue
-        if any(hit.secret in value for value in covered):
+        if hit.filtered_by is not None:
+            judged.setdefault(hit.secret, hit.filtered_by)
+            dropped.append(hit)
             continue
-        if hit.location.line is not None:
-            local = hit.location.line - (doc.origin.line or 1) + 1
-            if 0 < local <= len(index.starts) and ALLOWLIST.search(index.line_text(local)):
-                continue
+        keyword_at[(hit.secret, hit.location.line)] = len(hits)
         hits.append(hit)
-    return hits
+    if use_detect_secrets:
+        for hit in ds_plugins.scan_lines(doc, index, fast):
+            if is_covered(hit.secret):
+                continue
+            if hit.location.line is not None:
+                local = hit.location.line - (doc.origin.line or 1) + 1
+                if 0 < local <= len(index.starts) and ALLOWLIST.search(index.line_text(local)):
+                    continue
+            same = keyword_at.get((hit.secret, hit.location.line))
+            if same is not None:
+                if hit.specific and not hits[same].specific and specific_reason(hit) is None:
+                    hits[same] = hit  # a plugin that knows the format names it better than a keyword
+                continue  # the keyword reader already reported this value here
+            if not hit.specific and hit.secret in judged:
+                continue  # the keyword reader already dropped this value, and said why
+            reason = specific_reason(hit) if hit.specific else generic_reason(hit)
+            if reason is not None:
+                dropped.append(dataclasses.replace(hit, filtered_by=reason))
+                continue
+            hits.append(hit)
+    kept_secrets = {h.secret for h in hits}
+    unique: dict[tuple[str, int | None], Hit] = {}
+    for hit in dropped:  # one entry per value and line, whichever detector saw it first
+        if hit.secret not in kept_secrets:
+            unique.setdefault((hit.secret, hit.location.line), hit)
+    return hits + list(unique.values())

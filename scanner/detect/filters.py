@@ -66,7 +66,7 @@ def entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
-def _is_repeated_or_sequential(value: str) -> bool:
+def is_repeated_or_sequential(value: str) -> bool:
     lowered = value.lower()
     if len(set(lowered)) <= 2:
         return True
@@ -138,7 +138,7 @@ def value_reason(value: str, *, min_length: int = 8, min_entropy: float = 2.5,
     if _NUMBERISH.match(stripped) or _PATHISH.match(stripped) or _URL_NO_USERINFO.match(stripped) \
             or _EMAIL.match(stripped):
         return "not_a_secret_value"
-    if _is_repeated_or_sequential(stripped):
+    if is_repeated_or_sequential(stripped):
         return "repeated_or_sequential"
     if entropy(stripped) < min_entropy:
         return "low_entropy"

@@ -333,7 +333,7 @@ def _byte_literal(literal: str) -> bytes:
 
 
 _cache: dict[tuple[tuple[str, str, int], ...], MultiMatcher] = {}
-_by_identity: dict[int, tuple[object, MultiMatcher]] = {}
+_by_identity: dict[tuple[int, ...], tuple[tuple[object, ...], MultiMatcher]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -352,17 +352,18 @@ def for_patterns(patterns: Iterable[tuple[str, re.Pattern[str]]]) -> MultiMatche
 def for_rules(rules: Sequence[Any]) -> MultiMatcher:
     """The matcher for a sequence of rules (objects with ``id`` and ``pattern``), whatever it holds.
 
-    Called once per document with the same rule tuple, so the tuple itself is remembered (and
-    kept alive, so its id cannot be reused); another sequence with the same rules finds the
-    same compiled matcher through :func:`for_patterns`.
+    Called once per document, often with a freshly built sequence of the same rule objects: the
+    identities of those objects find the compiled matcher without re-reading any pattern (the
+    objects are kept alive with it, so their ids cannot be reused); other rule objects with the
+    same patterns find it through :func:`for_patterns`.
     """
-    known = _by_identity.get(id(rules))
-    if known is not None and known[0] is rules:
+    key = tuple(map(id, rules))
+    known = _by_identity.get(key)
+    if known is not None:
         return known[1]
     matcher = for_patterns((rule.id, rule.pattern) for rule in rules)
-    if isinstance(rules, tuple):
-        with _cache_lock:
-            _by_identity[id(rules)] = (rules, matcher)
+    with _cache_lock:
+        _by_identity[key] = (tuple(rules), matcher)
     return matcher
 
 

@@ -13,10 +13,13 @@ import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard.reachmap import cache_dir
 from scanner.guard.safe_write import append_line, ensure_dir
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_SUMMARY = 400
 _RANDOMISH = re.compile(r"[A-Za-z0-9_\-+/=.]{20,}")
@@ -37,7 +40,8 @@ def _randomish(word: str) -> bool:
 
 def redact_command(text: str, fingerprint: Any = None, known: Any = None) -> str:
     """The command with every secret-looking value masked (known ones shown as their preview)."""
-    from scanner.redact import preview
+    def preview(word: str) -> str:  # scanner.redact.preview's shape, without importing logging here
+        return f"{word[:2]}…{word[-2:]} ({len(word)} chars)"
 
     def mask_known(match: re.Match[str]) -> str:
         word = match.group(0)

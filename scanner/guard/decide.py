@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from scanner.guard import envclass
 from scanner.guard import policy as pol
-from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, CredRef, Operation
+from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, READ_CREDENTIAL, CredRef, Operation
 from scanner.guard.reachmap import MapCredential, MapResource, ReachMap
 
 _VERB = {pol.BLOCK: "blocked", pol.ASK: "needs approval", pol.MONITOR: "allowed and logged", pol.ALLOW: "allowed"}
@@ -198,7 +198,9 @@ def judge(op: Operation, reach: ReachMap | None, task_env: str | None, policy: p
     elif reach.stale:
         stale = "; the reach map is stale (re-run `credreach preflight`), so every credential is unknown"
     by = f" [class from {basis}]" if basis and not op.local else ""
-    reason = (f"{_VERB[decision]}: `{op.operation}` on {target_text}{with_text}{task_text} "
+    what = f"`{op.operation}`" + (f" ({op.summary})" if op.summary and op.action in (OPAQUE, READ_CREDENTIAL)
+                                  else "")
+    reason = (f"{_VERB[decision]}: {what} on {target_text}{with_text}{task_text} "
               f"(rule `{rule}`{by}){stale}")
     return Verdict(decision, rule, reason, op, tuple(c.id for c in known), cls, policy.problems)
 

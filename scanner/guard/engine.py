@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.decide import ALLOW_NOTHING, Verdict, decide
 from scanner.guard.reachmap import ReachMap, find
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SHELL = "shell"
 MCP = "mcp"
@@ -39,10 +42,17 @@ class ToolCall:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _fingerprint(value: str) -> str:
-    from scanner.redact import fingerprint
+_KEY: list[bytes] = []
 
-    return fingerprint(value)
+
+def _fingerprint(value: str) -> str:
+    """:func:`scanner.redact.fingerprint`, inlined (that module pulls in logging; a test keeps them equal)."""
+    import hashlib
+    import hmac
+
+    if not _KEY:
+        _KEY.append(os.environ.get("CREDREACH_FINGERPRINT_KEY", "credreach-fingerprint-v1").encode())
+    return hmac.new(_KEY[0], value.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[:32]
 
 
 def evaluate(call: ToolCall, environ: Mapping[str, str] | None = None, *, task_env: str | None = None,

@@ -12,7 +12,10 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 MAX_STDIN = 4 * 1024 * 1024
 
@@ -57,7 +60,7 @@ def run(agent: str, stdin: IO[str], stdout: IO[str], stderr: IO[str], *, task_en
 
 def _audit(agent: str, call: Any, verdict: Any, reach: Any, env: Mapping[str, str]) -> None:
     from scanner.guard.audit import record, redact_command
-    from scanner.redact import fingerprint
+    from scanner.guard.engine import _fingerprint as fingerprint
 
     known = reach.credentials if reach is not None else None
     summary = call.command or call.file_path or f"{call.mcp_server}:{call.mcp_tool}" if call.kind else call.tool
@@ -68,11 +71,23 @@ def _audit(agent: str, call: Any, verdict: Any, reach: Any, env: Mapping[str, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="credreach guard hook")
-    parser.add_argument("--agent", required=True)
-    parser.add_argument("--task-env")
-    parser.add_argument("--reach-map")
-    args = parser.parse_args(argv)
-    return run(args.agent, sys.stdin, sys.stdout, sys.stderr, task_env=args.task_env, reach_path=args.reach_map)
+    """``--agent X [--task-env E] [--reach-map F]`` (hand-parsed: argparse costs more than a decision)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    values: dict[str, str] = {}
+    while args:
+        flag = args.pop(0)
+        name, eq, value = flag.partition("=")
+        if name not in ("--agent", "--task-env", "--reach-map"):
+            sys.stderr.write(f"credreach guard hook: unknown option {flag}\n")
+            return 2
+        if not eq:
+            if not args:
+                sys.stderr.write(f"credreach guard hook: {flag} needs a value\n")
+                return 2
+            value = args.pop(0)
+        values[name] = value
+    if "--agent" not in values:
+        sys.stderr.write("credreach guard hook: --agent is required\n")
+        return 2
+    return run(values["--agent"], sys.stdin, sys.stdout, sys.stderr, task_env=values.get("--task-env"),
+               reach_path=values.get("--reach-map"))

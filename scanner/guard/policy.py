@@ -28,10 +28,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard import envclass
 from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, READ_CREDENTIAL, WRITE
+
+if TYPE_CHECKING:
+    from typing import Any
 
 ALLOW = "allow"
 MONITOR = "monitor"

@@ -22,10 +22,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard import envclass
 from scanner.guard.safe_write import ensure_dir, read_small, write_bytes
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAP_VERSION = 1
 DEFAULT_MAX_AGE = 24 * 3600

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
 
@@ -53,7 +52,7 @@ def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
         # os.replace would replace the link itself, which is safe, but say nothing surprising:
         # an agent config that is a link is someone else's file.
         raise UnsafePath(f"refusing to write {path}: it is a symbolic link")
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.credreach-tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.credreach-tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, mode)
     try:

@@ -11,6 +11,9 @@ The API is deliberately small; each function takes model values and returns plai
   or sentences rebuilt from verification and blast radius when policy gave none).
 - :func:`capability_lines` – one line per capability: "can delete volume `db` in ... (volumeDelete)".
 - :func:`kind_description` / :func:`rotation_advice` – what a kind is and how to rotate it.
+- :func:`network_failure` / :func:`status_text` / :func:`network_summary` – a check that failed on
+  the network as ``error: network`` in a cell and one summary line for all of them.
+- :func:`display_filter` – ``--min-severity``/``--results``: what a report shows (never the gate).
 - :class:`Scrubber` – redaction of the free-text values a reporter emits (never of paths, kinds, ids).
 
 Nothing here prints or formats for one medium; escaping for Markdown/HTML stays in the reporter.
@@ -41,8 +44,14 @@ from scanner.redact import NON_SECRET_COMPANIONS, REDACTOR, Redactor
 __all__ = [
     "SEVERITIES_WORST_FIRST",
     "GENERIC_ROTATION",
+    "RESULT_CLASSES",
     "Scrubber",
     "capability_lines",
+    "display_filter",
+    "network_failure",
+    "network_summary",
+    "result_class",
+    "status_text",
     "env_var_name",
     "git_location",
     "kind_description",
@@ -287,6 +296,7 @@ def network_summary(assessments: Sequence[Assessment], scrub: Scrubber) -> str |
         return None
     noun = "credential" if len(failed) == 1 else "credentials"
     example = scrub.text(failed[0].verification.reason)
+    example = example if len(example) <= 160 else example[:160] + "…"
     return (f"{len(failed)} {noun} could not be verified because the provider could not be reached "
             f"(network error; e.g. {example}). Check connectivity, or pass --offline to skip verification.")
 

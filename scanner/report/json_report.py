@@ -136,6 +136,10 @@ def result_dict(result: ScanResult, *, tool_version: str, show_secrets: bool = F
         "summary": {sev: counts.get(sev, 0) for sev in ("critical", "high", "medium", "low", "info")},
         "credentials": [assessment_dict(a, show_secrets, scrub) for a in result.assessments],
     }
+    if result.filtered:  # only with --show-filtered: matches dropped as false alarms, values redacted
+        data["filtered"] = [{"provider": f.provider, "kind": f.kind, "rule": f.rule, "filtered_by": f.filtered_by,
+                             "preview": f.preview if not show_secrets else f.preview,
+                             "location": location_dict(f.location)} for f in result.filtered]
     if result.resolved or result.suppressed:
         data["baseline"] = {"suppressed": result.suppressed, "resolved": list(result.resolved)}
     if extra:

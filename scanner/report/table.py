@@ -2,8 +2,9 @@
 
 Two layouts, chosen by the terminal width:
 
-- at :data:`WIDE_COLUMNS` columns or more, a table with one row per credential;
-- below that, one block per credential (like gitleaks' and trufflehog's verbose output), because
+- at :data:`WIDE_COLUMNS` columns or more, when every location fits its column on one line, a
+  table with one row per credential;
+- otherwise, one block per credential (like gitleaks' and trufflehog's verbose output), because
   five columns in 80 characters wrap every cell into a column of fragments.
 
 Neither layout ever truncates a location: the location column folds long paths onto the next
@@ -66,7 +67,7 @@ def render_table(result: ScanResult, console: Console, *, show_secrets: bool = F
     if not result.assessments:
         console.print(f"[green]No credentials found[/] in {stats.files_scanned} files "
                       f"({stats.bytes_scanned:,} bytes).")
-    elif console.width >= WIDE_COLUMNS:
+    elif _table_fits(result, console.width):
         _wide(result, console, scrub, show_secrets)
     else:
         _blocks(result, console, scrub, show_secrets)
@@ -93,11 +94,23 @@ def render_table(result: ScanResult, console: Console, *, show_secrets: bool = F
         console.print(f"Baseline: {result.suppressed} suppressed, {len(result.resolved)} resolved.")
 
 
+def _table_fits(result: ScanResult, width: int) -> bool:
+    """A table only when it is wide enough and every location fits its column on one line.
+
+    A folded path is split over lines and cannot be copied; a block prints it whole.
+    """
+    if width < WIDE_COLUMNS:
+        return False
+    longest = max((len(text) for a in result.assessments for text in _locations(a)), default=0)
+    return longest <= width // 2 - 10
+
+
 def _wide(result: ScanResult, console: Console, scrub: Scrubber, show_secrets: bool) -> None:
     table = Table(title="Credentials an agent can reach", show_lines=True, expand=False)
     table.add_column("Severity", no_wrap=True)
     table.add_column("Credential", overflow="fold")
-    table.add_column("Where an agent finds it", overflow="fold", min_width=30)
+    longest = max((len(text) for a in result.assessments for text in _locations(a)), default=0)
+    table.add_column("Where an agent finds it", overflow="fold", min_width=max(20, longest))
     table.add_column("Status", overflow="fold")
     table.add_column("What it can do", overflow="fold")
     for a in result.assessments:

@@ -7,8 +7,10 @@ on, hits it found itself by parsing a known format, and paths it skipped with th
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,12 +23,24 @@ BINARY_SNIFF_BYTES = 8192
 
 @dataclass(frozen=True)
 class Document:
-    """Text to run detectors on, with the location template its hits inherit (line/column unset)."""
+    """Text to run detectors on, with the location template its hits inherit (line/column unset).
+
+    The text never holds a lone surrogate: whatever a source passes (``surrogateescape`` output
+    from a diff, an environment block, a store file), it is normalised here by
+    :func:`text_safe`, so no detector, fingerprint, redactor or reporter downstream can fail
+    with "surrogates not allowed". This is the one boundary every source goes through.
+    """
 
     text: str
     origin: Location
     size: int
     decoded_with_errors: bool = False
+
+    def __post_init__(self) -> None:
+        clean = text_safe(self.text)
+        if clean is not self.text:
+            object.__setattr__(self, "text", clean)
+            object.__setattr__(self, "decoded_with_errors", True)
 
 
 class Sink(Protocol):
@@ -56,17 +70,104 @@ SKIP_EXCLUDED = SkipReason("excluded by --exclude/.credreachignore")
 SKIP_REPLACED_BY_SYMLINK = SkipReason("replaced by a symlink during the scan (not followed)")
 
 
+_BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _undecodable_as_latin1(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each byte that is not valid UTF-8 becomes the Latin-1 character of
+    the same value (``\xf6`` -> ``ö``), so a Latin-1 or Windows-1252 file keeps its words and a
+    mostly-UTF-8 file keeps its UTF-8; no byte is dropped and no surrogate is produced."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("credreach-latin1", _undecodable_as_latin1)
+
+
+def text_safe(text: str) -> str:
+    """``text`` with every lone surrogate replaced (the same object when there is none).
+
+    ``surrogateescape`` bytes (U+DC80..U+DCFF) become the Latin-1 character of the byte, the
+    same rule as :func:`decode`; any other lone surrogate becomes U+FFFD.
+    """
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: chr(ord(m.group()) - 0xDC00) if 0xDC80 <= ord(m.group()) <= 0xDCFF
+                          else "\ufffd", text)
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """UTF-16/UTF-32 text without a BOM, told from binary by where its NUL bytes are.
+
+    Text in these encodings that is mostly ASCII (what PowerShell's ``Out-File`` and ``>``
+    write on Windows PowerShell 5) has a NUL in every second (UTF-16) or three of every four
+    (UTF-32) bytes, always at the same offsets; binary data has NULs scattered anywhere.
+    """
+    for bom, name in _BOMS:
+        if head.startswith(bom) and name != "utf-8":
+            return name
+    sample = head[:BINARY_SNIFF_BYTES]
+    if len(sample) < 4:
+        return None
+    if len(sample) >= 8 and len(sample) % 4 == 0:
+        lanes4 = [sample[i::4] for i in range(4)]
+        zero4 = [lane.count(0) / len(lane) for lane in lanes4]
+        if zero4[1] > 0.95 and zero4[2] > 0.95 and zero4[3] > 0.95 and zero4[0] < 0.05:
+            return "utf-32-le"
+        if zero4[0] > 0.95 and zero4[1] > 0.95 and zero4[2] > 0.95 and zero4[3] < 0.05:
+            return "utf-32-be"
+    even, odd = sample[0::2], sample[1::2]
+    if not odd:
+        return None
+    zero_even, zero_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zero_odd > 0.6 and zero_even < 0.02:
+        return "utf-16-le"
+    if zero_even > 0.6 and zero_odd < 0.02:
+        return "utf-16-be"
+    return None
+
+
 def looks_binary(head: bytes) -> bool:
-    """NUL bytes in the first block mean binary (the rule git and grep use)."""
-    return b"\x00" in head[:BINARY_SNIFF_BYTES]
+    """NUL bytes in the first block mean binary (the rule git and grep use), unless they are the
+    regular NULs of UTF-16/UTF-32 text (:func:`wide_encoding`)."""
+    return b"\x00" in head[:BINARY_SNIFF_BYTES] and wide_encoding(head) is None
 
 
 def decode(data: bytes) -> tuple[str, bool]:
-    """UTF-8 text, falling back to surrogateescape so no byte is lost and no decode error escapes."""
+    """Text of a file's bytes, and whether some bytes were not valid in the detected encoding.
+
+    Never raises, whatever the bytes. A BOM decides the encoding (and is dropped); UTF-16/32
+    without a BOM is recognised by its NUL pattern; anything else is UTF-8, where bytes that are
+    not valid UTF-8 are kept as the Latin-1 character of the same value (so a Latin-1 file with
+    a password is scanned, its text printable and its fingerprint stable). The result never
+    holds a lone surrogate.
+    """
+    encoding = "utf-8"
+    body = data
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding, body = name, data[len(bom):]
+            break
+    else:
+        wide = wide_encoding(data) if b"\x00" in data[:BINARY_SNIFF_BYTES] else None
+        if wide is not None:
+            encoding = wide
     try:
-        return data.decode("utf-8"), False
+        return body.decode(encoding), False
     except UnicodeDecodeError:
-        return data.decode("utf-8", "surrogateescape"), True
+        pass
+    if encoding == "utf-8":
+        return body.decode("utf-8", "credreach-latin1"), True
+    # A wide encoding with a broken unit (odd length, lone surrogate pair half): replace just those.
+    return text_safe(body.decode(encoding, "replace")), True
 
 
 def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE,
@@ -135,3 +236,23 @@ def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE,
 def is_readable(path: str) -> bool:
     """Whether the running user (and so an agent running as this user) may read the file."""
     return os.access(path, os.R_OK)
+
+
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes (lone surrogates) shown as ``\\xNN`` and control characters escaped.
+
+    For names (paths, refs) that go into reports: every reporter and terminal can print the
+    result, and it stays unambiguous (a file name may hold a newline).
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif not ch.isprintable():
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -6,6 +6,11 @@ added lines of one file in one commit become one Document, so multi-line secrets
 and the AWS key-id/secret pairing still work. A line that is still in the head version of its
 file is reported at its path and line (code scanning can annotate it); one that is gone by the
 head is reported honestly as git history (``git:COMMIT:path``, ``history_only``).
+
+Diff mode fails closed: a range that cannot be resolved (the usual cause is a shallow CI checkout
+that never fetched the base branch) or a diff git cannot read to the end raises
+:class:`DiffRangeError`, which the CLI turns into exit 2 with one line saying how to fix it. A gate
+that warned and exited 0 would approve every pull request of a misconfigured pipeline.
 """
 
 from __future__ import annotations
@@ -17,6 +22,41 @@ from scanner.model import Location, SourceKind
 from scanner.sources.base import Document, Sink
 from scanner.sources.files import display_path
 from scanner.sources.git import AddedLine, GitError, _run, added_lines, staged_lines
+
+
+FETCH_HINT = ("fetch the history: `fetch-depth: 0` in actions/checkout, `GIT_DEPTH: 0` in GitLab CI, "
+              "or `git fetch --unshallow` (plus `git fetch origin BRANCH` for the base branch)")
+
+
+class DiffRangeError(GitError):
+    """The range under review cannot be read completely; the message says how to fix it."""
+
+
+def _is_shallow(repo: str) -> bool:
+    out = _run(repo, "rev-parse", "--is-shallow-repository", check=False)
+    return out.strip() == b"true"
+
+
+def _resolves(repo: str, revision: str) -> bool:
+    return bool(_run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}",
+                     check=False).strip())
+
+
+def check_range(repo: str, base: str, head: str = "HEAD") -> None:
+    """Raise :class:`DiffRangeError` unless ``base..head`` can be diffed completely in ``repo``.
+
+    Both ends must name commits, and in a shallow clone they must share a merge base (otherwise
+    git would walk to the shallow boundary and diff a partial history as if it were the branch).
+    """
+    if base.startswith("-") or head.startswith("-"):
+        raise DiffRangeError(f"--diff: a revision cannot start with '-' ({base}..{head})")
+    shallow = _is_shallow(repo)
+    where = f"{display_path(repo)} (a shallow clone)" if shallow else display_path(repo)
+    for revision in (base, head):
+        if not _resolves(repo, revision):
+            raise DiffRangeError(f"--diff: cannot resolve {revision!r} in {where}; {FETCH_HINT}")
+    if shallow and not _run(repo, "merge-base", "--end-of-options", base, head, check=False).strip():
+        raise DiffRangeError(f"--diff: {base!r} and {head!r} have no common ancestor in {where}; {FETCH_HINT}")
 
 
 def parse_range(spec: str) -> tuple[str, str]:
@@ -93,6 +133,7 @@ def collect_diff(repo: str, sink: Sink, *, base: str | None = None, head: str = 
                                   source=SourceKind.GIT_HISTORY, tracked=True, commit=first.commit,
                                   history_only=True)
             sink.document(Document(text, origin, len(text.encode("utf-8", "surrogateescape"))))
-    except GitError as exc:
-        sink.warn(f"{repo}: diff could not be read completely ({exc})")
+    except GitError as exc:  # fail closed: a half-read diff must not pass the gate
+        raise DiffRangeError(f"--diff/--staged: the diff of {display_path(repo)} could not be read "
+                             f"completely ({str(exc)[:200]}); {FETCH_HINT}") from None
     return count

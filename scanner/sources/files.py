@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -30,8 +29,11 @@ from scanner.sources.base import (
     SkipReason,
     decode,
     is_readable,
+    printable,
     read_regular_file,
+    text_safe,
 )
+from scanner.sources.git import SKIP_SPECIAL_GIT_METADATA, GitError, check_git_metadata, run_git
 
 IGNORE_FILE = ".credreachignore"
 DEFAULT_EXCLUDES = (
@@ -75,21 +77,64 @@ class GitLabels:
         return False, False
 
 
+GIT_LABEL_TIMEOUT = 120.0
+
+
 def _git_lines(root: str, *args: str) -> list[str]:
-    result = subprocess.run(
-        # core.fsmonitor names a program git would run: a hostile repository's .git/config must not
-        # make a scan execute code (the git-history source disables it the same way).
-        ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", root, *args],
-        capture_output=True, timeout=120, check=False,
-    )
-    if result.returncode != 0:
-        raise OSError(result.stderr.decode(errors="replace").strip() or "git failed")
-    return [p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p]
+    # The same hardened, bounded git as the history source (core.fsmonitor off, no global or
+    # system config, wall-clock timeout): a hostile repository must neither run code nor hang.
+    try:
+        out = run_git(root, *args, timeout=GIT_LABEL_TIMEOUT)
+    except GitError as exc:
+        raise OSError(str(exc)) from None
+    return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
 
-def git_labels(root: str) -> GitLabels:
+def special_gitignore(root: str) -> str | None:
+    """The first ``.gitignore`` under ``root`` that is a FIFO, socket or device, or None.
+
+    ``git ls-files --others`` opens every ``.gitignore`` it meets and would block forever on a
+    FIFO, so this iterative lstat-only walk (no ``.git``, no links, no nested repositories)
+    runs before it.
+    """
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        if directory != root and any(e.name == ".git" for e in entries):
+            continue  # a nested repository: git does not read its ignore files from here
+        for entry in entries:
+            try:
+                if entry.name == ".gitignore" and not entry.is_symlink() and not entry.is_dir(follow_symlinks=False) \
+                        and not entry.is_file(follow_symlinks=False):
+                    return entry.path
+                if entry.name != ".git" and entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                continue
+    return None
+
+
+def git_labels(root: str, sink: Sink | None = None) -> GitLabels:
+    """Tracked and gitignored paths; the parts git cannot safely compute are reported and left empty."""
     labels = GitLabels(root)
+    special = check_git_metadata(root)
+    if special is not None:
+        if sink is not None:
+            sink.skip(display_path(special), SKIP_SPECIAL_GIT_METADATA)
+        raise OSError(f"special file {display_path(special)} in git metadata; git not run")
     labels.tracked = set(_git_lines(root, "ls-files", "-z", "--cached"))
+    ignore = special_gitignore(root)
+    if ignore is not None:
+        if sink is not None:
+            sink.skip(display_path(ignore), SKIP_SPECIAL)
+            sink.warn(f"{display_path(root)}: special file {display_path(ignore)} where git reads ignore rules; "
+                      "gitignored labels left false for this repository")
+        return labels
     for entry in _git_lines(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"):
         (labels.ignored_dirs if entry.endswith("/") else labels.ignored_files).add(entry)
     return labels
@@ -146,9 +191,14 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
     exclude = _spec([*options.exclude, *_read_ignore_file(root)])
     include = _spec(options.include)
     defaults = _spec(DEFAULT_EXCLUDES) if options.default_excludes else None
-    stack: list[tuple[str, GitLabels | None]] = [(root, None)]
+    # Each pending directory carries the identity (device, inode) it had when its parent was
+    # listed; None for the root, which is checked against the roots by path once.
+    stack: list[tuple[str, GitLabels | None, tuple[int, int] | None]] = [(root, None, None)]
+    # Every walked path is ``root`` joined with names, so the part after this prefix is the path
+    # relative to the root (os.path.relpath costs O(depth) per file: quadratic in a deep tree).
+    prefix = root if root.endswith(os.sep) else root + os.sep
     while stack:
-        directory, repo = stack.pop()
+        directory, repo, expected = stack.pop()
         try:
             dst = os.stat(directory)
         except FileNotFoundError:
@@ -164,9 +214,16 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
         if key in seen_dirs:
             continue
         seen_dirs.add(key)
-        # A directory swapped for a symlink after its parent was listed must not lead out of the roots.
-        if not _inside(os.path.realpath(directory), real_roots):
-            sink.skip(directory, SKIP_SYMLINK_OUTSIDE)
+        # A directory (or any directory above it) swapped for a symlink after its parent was listed
+        # must not lead out of the roots: what the path leads to now must be the directory listed
+        # then. Comparing identities is O(1) per directory; resolving the whole path (realpath,
+        # one lstat per component) made a 1,500-level tree take minutes.
+        if expected is None:
+            if not _inside(os.path.realpath(directory), real_roots):
+                sink.skip(directory, SKIP_SYMLINK_OUTSIDE)
+                continue
+        elif key != expected:
+            sink.skip(directory, SKIP_CHANGED_DIR)
             continue
         try:
             with os.scandir(directory) as it:
@@ -187,17 +244,20 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
         names = {e.name for e in entries}
         if ".git" in names:
             try:
-                repo = git_labels(directory)
+                repo = git_labels(directory, sink)
                 stats.repositories.append(directory)
-            except (OSError, subprocess.SubprocessError) as exc:
+            except OSError as exc:
                 sink.warn(f"{directory}: git metadata unavailable ({str(exc)[:120]}); "
                           "tracked/gitignored labels left false")
-        subdirs: list[str] = []
+        subdirs: list[tuple[str, tuple[int, int]]] = []
         for entry in entries:
             if entry.name == ".git":
                 continue  # history is the git-history source's job
             path = entry.path
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            # text_safe: the matcher (pathspec, possibly Hyperscan) needs encodable text; a name's
+            # undecodable bytes match as their Latin-1 characters.
+            rel = text_safe((path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, root))
+                            .replace(os.sep, "/"))
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -217,16 +277,26 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
                     sink.skip(path, target)
                     continue
                 if os.path.isdir(path):
-                    subdirs.append(path)
+                    subdirs.append((path, _identity(path, follow=True)))
                     continue
             elif is_dir:
-                subdirs.append(path)
+                subdirs.append((path, _identity(path, follow=False)))
                 continue
             if include is not None and not include.match_file(rel):
                 continue
             _scan_file(path, root, repo, options, sink, stats, seen_files, follow=is_link)
-        for sub in reversed(subdirs):
-            stack.append((sub, repo))
+        for sub, identity in reversed(subdirs):
+            stack.append((sub, repo, identity))
+
+
+def _identity(path: str, follow: bool) -> tuple[int, int]:
+    """(device, inode) of a directory as listed; an impossible identity when it is already gone
+    or no directory, so the visit reports it (vanished or replaced) instead of walking it."""
+    try:
+        st = os.stat(path, follow_symlinks=follow)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else (-1, -1)
 
 
 def _check_symlink(path: str, real_roots: tuple[str, ...]) -> SkipReason | str:
@@ -274,7 +344,7 @@ def _scan_file(path: str, root: str, repo: GitLabels | None, options: WalkOption
     stats.files += 1
     stats.bytes += len(data)
     if lossy:
-        sink.warn(f"{display_path(path)}: not valid UTF-8; scanned with undecodable bytes kept as escapes")
+        sink.warn(f"{display_path(path)}: not valid UTF-8; scanned with the undecodable bytes read as Latin-1")
     sink.document(Document(text, origin, len(data), lossy))
 
 
@@ -287,18 +357,3 @@ def display_path(path: str) -> str:
     rel = os.path.relpath(path)
     shown = path if rel.startswith("..") else rel
     return printable(shown)
-
-
-def printable(text: str) -> str:
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif not ch.isprintable():
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return "".join(out)

@@ -235,10 +235,17 @@ def is_bare_repository(path: str) -> bool:
 
 # --- repository discovery --------------------------------------------------------------------
 
-def find_repositories(root: str) -> list[str]:
-    """Every git work tree at or under ``root`` (nested repos, submodules, worktrees), plus the
-    repository ``root`` itself sits inside, if any. Symlinks are not followed; ``.git``
-    directories are not descended into."""
+MAX_DISCOVERY_DEPTH = 4096
+
+
+def find_repositories(root: str, sink: Sink | None = None) -> list[str]:
+    """Every git work tree or bare repository at or under ``root`` (nested repos, submodules,
+    worktrees), plus the repository ``root`` itself sits inside, if any. Symlinks are not
+    followed; ``.git`` directories and bare repositories are not descended into.
+
+    Iterative (a tree thousands of directories deep is fine) and depth-capped: directories
+    deeper than :data:`MAX_DISCOVERY_DEPTH` are reported to ``sink`` as skipped.
+    """
     root = os.path.abspath(root)
     found: list[str] = []
     parent = root
@@ -250,11 +257,32 @@ def find_repositories(root: str) -> list[str]:
         if up == parent:
             break
         parent = up
-    for directory, dirnames, _files in os.walk(root, followlinks=False):
-        is_repo = ".git" in dirnames or os.path.isfile(os.path.join(directory, ".git"))
-        if is_repo and directory not in found:
+    stack: list[tuple[str, int]] = [(root, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        bare = "HEAD" in names and is_bare_repository(directory)
+        if (".git" in names or bare) and directory not in found:
             found.append(directory)
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        if bare:
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                if entry.name != ".git" and entry.is_dir(follow_symlinks=False):
+                    subdirs.append(entry.path)
+            except OSError:
+                continue
+        if subdirs and depth >= MAX_DISCOVERY_DEPTH:
+            if sink is not None:
+                sink.skip(directory, f"deeper than {MAX_DISCOVERY_DEPTH} directories; not searched for repositories")
+            continue
+        stack.extend((sub, depth + 1) for sub in reversed(subdirs))
     return found
 
 
@@ -287,26 +315,19 @@ class BlobInfo:
 
 
 def _stream(repo: str, args: list[str], chunk_size: int = 1 << 16) -> Iterator[bytes]:
-    """Stdout of a git command, chunk by chunk; raises GitError after a failed exit."""
+    """Stdout of a bounded git command, chunk by chunk; raises GitError after a failed exit or timeout."""
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(_cmd(repo, *args), stdout=subprocess.PIPE, stderr=err,
-                                    stdin=subprocess.DEVNULL, env=_env())
-        except FileNotFoundError:
+            with subproc.Stream(git_command(repo, *args), env=git_env(), stderr_file=err.fileno()) as proc:
+                yield from proc.chunks()
+                code = proc.wait()
+        except subproc.ProgramMissing:
             raise GitError("git is not installed") from None
-        assert proc.stdout is not None
-        try:
-            while True:
-                chunk = proc.stdout.read(chunk_size)
-                if not chunk:
-                    break
-                yield chunk
-        finally:
-            proc.stdout.close()
-            code = proc.wait()
+        except subproc.SubprocessTimeout as exc:
+            raise GitError(str(exc)) from None
         if code != 0:
             err.seek(0)
-            first = err.read().decode("utf-8", "replace").strip().splitlines()
+            first = err.read(1 << 16).decode("utf-8", "replace").strip().splitlines()
             raise GitError(first[0] if first else f"git {args[0]} exited with {code}")
 
 
@@ -360,15 +381,23 @@ def attribute_blobs(repo: str, tips: list[str]) -> dict[str, BlobInfo]:
     return blobs
 
 
-def reachable_blobs(repo: str, tips: list[str]) -> dict[str, str]:
-    """blob-or-tree ID -> path, from ``rev-list --objects`` (commits and root trees dropped)."""
-    args = ["rev-list", "--objects", *tips]
+def reachable_blobs(repo: str, tips: list[str], missing: list[str] | None = None) -> dict[str, str]:
+    """blob-or-tree ID -> path, from ``rev-list --objects`` (commits and root trees dropped).
+
+    ``--missing=print`` lets the walk go on past a missing object (a corrupt or partial clone):
+    the ids git could not find are appended to ``missing`` (``?<id>`` lines) instead of ending it.
+    """
+    args = ["rev-list", "--objects", "--missing=print", *tips]
     try:
-        out = _run(repo, *args[:2], "--filter=object:type=blob", *args[2:])
+        out = _run(repo, *args[:3], "--filter=object:type=blob", *args[3:])
     except GitError:
         out = _run(repo, *args)  # git < 2.32: no object:type filter; batch-check drops trees
     result: dict[str, str] = {}
     for line in out.split(b"\n"):
+        if line.startswith(b"?"):
+            if missing is not None:
+                missing.append(line[1:].decode("ascii", "replace").strip())
+            continue
         sha, sep, path = line.partition(b" ")
         if sep and path:
             result.setdefault(sha.decode(), path.decode("utf-8", "surrogateescape"))
@@ -379,74 +408,44 @@ def _batch_check(repo: str, ids: list[str]) -> dict[str, tuple[str, int]]:
     """id -> (type, size) via one ``git cat-file --batch-check`` (headers only, no content)."""
     if not ids:
         return {}
-    try:
-        proc = subprocess.run(_cmd(repo, "cat-file", "--batch-check"), input="\n".join(ids).encode() + b"\n",
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(), check=False)
-    except FileNotFoundError:
-        raise GitError("git is not installed") from None
+    out = run_git(repo, "cat-file", "--batch-check", input="\n".join(ids).encode() + b"\n", check=False)
     result: dict[str, tuple[str, int]] = {}
-    for line in proc.stdout.decode("ascii", "replace").splitlines():
+    for line in out.decode("ascii", "replace").splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[2].isdigit():
             result[parts[0]] = (parts[1], int(parts[2]))
     return result
 
 
-def _read_exact(stream: IO[bytes], size: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining > 0:
-        chunk = stream.read(remaining)
-        if not chunk:
-            raise GitError("git cat-file ended early")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+def stream_blobs(repo: str, ids: list[str], missing: list[str] | None = None) -> Iterator[tuple[str, bytes]]:
+    """(id, content) for each id, in order, from ONE bounded ``git cat-file --batch`` process.
 
-
-def stream_blobs(repo: str, ids: list[str]) -> Iterator[tuple[str, bytes]]:
-    """(id, content) for each id, in order, from ONE ``git cat-file --batch`` process.
-
-    A writer thread feeds the ids while we read, so neither side blocks on a full pipe.
+    A feeder thread writes the ids while we read, so neither side blocks on a full pipe. An id
+    git reports missing is appended to ``missing`` and skipped; the others still come.
     """
     if not ids:
         return
     try:
-        proc = subprocess.Popen(_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
-    except FileNotFoundError:
+        with subproc.Stream(git_command(repo, "cat-file", "--batch"), env=git_env(),
+                            stdin_lines=[i.encode() for i in ids]) as proc:
+            for _ in ids:
+                header = proc.readline().decode("ascii", "replace").split()
+                if not header:
+                    raise GitError("git cat-file ended early")
+                if len(header) == 2 and header[1] == "missing":
+                    if missing is not None:
+                        missing.append(header[0])
+                    continue
+                if len(header) != 3 or not header[2].isdigit():
+                    raise GitError("unexpected git cat-file output")
+                content = proc.read_exact(int(header[2]) + 1)  # the content and its newline
+                if content is None:
+                    raise GitError("git cat-file ended early")
+                yield header[0], content[:-1]
+    except subproc.ProgramMissing:
         raise GitError("git is not installed") from None
-    assert proc.stdin is not None and proc.stdout is not None
-    stdin, stdout = proc.stdin, proc.stdout
-
-    def feed() -> None:
-        try:
-            for blob_id in ids:
-                stdin.write(blob_id.encode() + b"\n")
-            stdin.close()
-        except (BrokenPipeError, ValueError, OSError):
-            pass
-
-    writer = threading.Thread(target=feed, name="git-cat-file-feed", daemon=True)
-    writer.start()
-    try:
-        for _ in ids:
-            header = stdout.readline().decode("ascii", "replace").split()
-            if not header:
-                raise GitError("git cat-file ended early")
-            if len(header) == 2 and header[1] == "missing":
-                continue
-            if len(header) != 3 or not header[2].isdigit():
-                raise GitError("unexpected git cat-file output")
-            content = _read_exact(stdout, int(header[2]))
-            stdout.read(1)  # the newline after each object
-            yield header[0], content
-    finally:
-        stdout.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        writer.join(timeout=5)
+    except subproc.SubprocessTimeout as exc:
+        raise GitError(str(exc)) from None
 
 
 # --- the worktree, to tell history-only blobs apart --------------------------------------------
@@ -467,51 +466,66 @@ class WorktreeIndex:
     def contains(self, path: str, blob: str, size: int) -> bool:
         full = os.path.join(self.repo, path)
         try:
-            if not os.path.isfile(full) or os.path.getsize(full) != size:
-                return False
+            st = os.lstat(full)
         except OSError:
             return False
+        if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+            return False  # a link, FIFO or device in the work tree is never opened
         if path not in self._cache:
-            data = read_regular_file(full, max(self.max_size, size))
-            if isinstance(data, bytes):
-                digest = hashlib.new(self.algorithm)
-                digest.update(b"blob %d\0" % len(data))
-                digest.update(data)
-                self._cache[path] = digest.hexdigest()
-            elif data == SKIP_BINARY:
-                # read_regular_file refuses binary files; hash them directly (size already matched)
-                self._cache[path] = self._hash_binary(full)
-            else:
-                self._cache[path] = None
+            self._cache[path] = self._hash(full, size)
         return self._cache[path] == blob
 
-    def _hash_binary(self, full: str) -> str | None:
+    def _hash(self, full: str, size: int) -> str | None:
+        """``git hash-object`` of the file, streamed in 1 MiB chunks (linear in size, bounded memory)."""
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(full, flags)
         except OSError:
             return None
         try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+                return None
             digest = hashlib.new(self.algorithm)
-            data = b""
+            digest.update(b"blob %d\0" % size)
+            total = 0
             while True:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     break
-                data += chunk
-            digest.update(b"blob %d\0" % len(data))
-            digest.update(data)
-            return digest.hexdigest()
+                total += len(chunk)
+                if total > size:
+                    return None  # grew while we read it: not the same content
+                digest.update(chunk)
+            return digest.hexdigest() if total == size else None
         except OSError:
             return None
         finally:
             os.close(fd)
 
 
+def head_tree_blobs(repo: str) -> dict[str, str]:
+    """path -> blob id of every file in HEAD's tree (a bare repository's "current content")."""
+    try:
+        out = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
+    except GitError:
+        return {}
+    result: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        meta, sep, path = entry.partition(b"\t")
+        fields = meta.split()
+        if sep and len(fields) == 3 and fields[1] == b"blob":
+            result[path.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii", "replace")
+    return result
+
+
 # --- the source ------------------------------------------------------------------------------
 
 def _history_location(info: BlobInfo, history_only: bool) -> Location:
     commit = info.commit or ""
-    return Location(path=f"git:{commit[:12] or '-'}:{info.path}", line=None, column=None,
+    # printable(): a path with undecodable bytes or control characters is shown escaped, so no
+    # reporter meets a lone surrogate.
+    return Location(path=f"git:{commit[:12] or '-'}:{printable(info.path)}", line=None, column=None,
                     source=SourceKind.GIT_HISTORY, tracked=True, commit=info.commit,
                     author_date=info.author_date, history_only=history_only)
 
@@ -522,36 +536,58 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
     """Send every blob reachable from any ref or stash of ``repo_root`` to the detectors, once.
 
     ``worktree_blob_ids`` (path -> blob id of the file now in the working tree) decides
-    ``history_only``; when None, worktree files are hashed on demand. With ``skip_current`` the
-    blobs still present in the working tree are left to the workspace walker.
+    ``history_only``; when None, worktree files are hashed on demand (a bare repository uses
+    HEAD's tree). With ``skip_current`` the blobs still present in the working tree are left to
+    the workspace walker. Blobs over ``max_blob_size`` are never read (``cat-file --batch-check``
+    gives sizes first) and never hashed. A missing object is reported and skipped; the rest of
+    the history is still scanned.
     """
     name = f"git-history:{repo_root}"
+    special = check_git_metadata(repo_root)
+    if special is not None:
+        sink.skip(printable(special), SKIP_SPECIAL_GIT_METADATA)
+        sink.warn(f"{printable(repo_root)}: git history not scanned (special file {printable(special)} "
+                  "in its git metadata)")
+        return SourceStats(name=name, items=0, hits=0)
+    bare = not os.path.lexists(os.path.join(repo_root, ".git")) and is_bare_repository(repo_root)
+    missing: list[str] = []
     try:
         tips = ["--all", *stash_commits(repo_root)]
-        attributed = attribute_blobs(repo_root, tips)
-        reachable = reachable_blobs(repo_root, tips)
+        reachable = reachable_blobs(repo_root, tips, missing)
     except GitError as exc:
-        sink.warn(f"{repo_root}: git history not scanned ({exc})")
+        sink.warn(f"{printable(repo_root)}: git history not scanned ({exc})")
         return SourceStats(name=name, items=0, hits=0)
+    try:
+        attributed = attribute_blobs(repo_root, tips)
+    except GitError as exc:
+        # A broken commit or tree in the log: blobs are still scanned, with their rev-list path.
+        sink.warn(f"{printable(repo_root)}: commits not attributed, blobs scanned without them ({exc})")
+        attributed = {}
     for blob, path in reachable.items():
         if blob not in attributed:
             attributed[blob] = BlobInfo(blob, path, None, None, {path})
     try:
         headers = _batch_check(repo_root, list(attributed))
     except GitError as exc:
-        sink.warn(f"{repo_root}: git history not scanned ({exc})")
+        sink.warn(f"{printable(repo_root)}: git history not scanned ({exc})")
         return SourceStats(name=name, items=0, hits=0)
+    if bare and worktree_blob_ids is None:
+        worktree_blob_ids = head_tree_blobs(repo_root)
     worktree = None if worktree_blob_ids is not None else WorktreeIndex(repo_root, object_format(repo_root),
                                                                          max_blob_size)
     wanted: list[str] = []
     flags: dict[str, bool] = {}
     for blob, info in attributed.items():
         kind, size = headers.get(blob, ("missing", 0))
+        if kind == "missing" and blob in reachable:
+            missing.append(blob)
         if kind != "blob":
             continue
         info.size = size
         if worktree_blob_ids is not None:
             present = any(worktree_blob_ids.get(p) == blob for p in info.paths)
+        elif size > max_blob_size:
+            present = False  # never hashed: an over-size file is read neither in the tree nor in history
         else:
             assert worktree is not None
             present = any(worktree.contains(p, blob, size) for p in info.paths)
@@ -564,7 +600,7 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         wanted.append(blob)
     scanned = 0
     try:
-        for blob, content in stream_blobs(repo_root, wanted):
+        for blob, content in stream_blobs(repo_root, wanted, missing):
             info = attributed[blob]
             origin = _history_location(info, flags[blob])
             if looks_binary(content):
@@ -574,7 +610,11 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
             sink.document(Document(text=text, origin=origin, size=len(content), decoded_with_errors=with_errors))
             scanned += 1
     except GitError as exc:
-        sink.warn(f"{repo_root}: git history partly scanned ({exc})")
+        sink.warn(f"{printable(repo_root)}: git history partly scanned ({exc})")
+    for blob in dict.fromkeys(missing):
+        known = attributed.get(blob)
+        where = _history_location(known, True).path if known is not None else f"git:{printable(repo_root)}"
+        sink.skip(f"{where} ({blob[:12]})", SKIP_MISSING_OBJECT)
     return SourceStats(name=name, items=scanned, hits=0)
 
 

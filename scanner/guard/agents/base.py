@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import MCP, OTHER, READ_FILE, SHELL, ToolCall
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SHELL_TOOLS = {"Bash", "Shell", "bash", "shell", "run_shell_command", "execute_command", "exec_command",
                "shell_command", "run_terminal_cmd", "terminal", "powershell"}

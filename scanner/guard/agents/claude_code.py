@@ -9,12 +9,15 @@ block (any other non-zero code fails open).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.agents.base import message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import ToolCall
+
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "claude-code"
 HAS_ASK = True

@@ -8,11 +8,14 @@ Tools: ``execute_command`` (``command``), ``read_file`` (``path``), ``use_mcp_to
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard.agents.base import is_denied, message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import MCP, READ_FILE, SHELL, ToolCall
+
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "cline"
 HAS_ASK = False

@@ -7,12 +7,15 @@ with ``hookSpecificOutput``. MCP tools arrive as ``server-tool``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.agents.base import SHELL_TOOLS, message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import MCP, ToolCall
+
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "copilot"
 HAS_ASK = True

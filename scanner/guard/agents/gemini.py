@@ -7,11 +7,14 @@ object on stdout: any other text there makes Gemini allow.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard.agents.base import is_denied, message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import ToolCall
+
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "gemini"
 HAS_ASK = False

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _TOKEN = re.compile(r'''
     (?P<ws>[\s,\ufeff]+|\#[^\n\r]*)

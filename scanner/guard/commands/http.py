@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from scanner.guard.commands import common, graphql, railway
 from scanner.guard.commands.context import Ctx
 from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, WRITE, CredRef, Operation
 from scanner.guard.commands.shell import SimpleCommand, variables_in
+
+if TYPE_CHECKING:
+    from typing import Any
 
 PROVIDER_HOSTS = {
     "backboard.railway.app": "railway", "backboard.railway.com": "railway",

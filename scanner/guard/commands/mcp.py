@@ -11,11 +11,14 @@ map is a candidate (the strictest decides), and none means unknown.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard.commands import common
 from scanner.guard.commands.context import Ctx
 from scanner.guard.commands.model import READ, WRITE, CredRef, Operation
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SERVER_PROVIDER = {"railway": "railway", "supabase": "supabase", "github": "github", "vercel": "vercel",
                    "fly": "fly", "heroku": "heroku", "stripe": "stripe", "aws": "aws", "postgres": "postgres",

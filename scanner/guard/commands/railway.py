@@ -14,12 +14,15 @@ token) and ``RAILWAY_API_TOKEN`` (account/workspace token) override ``~/.railway
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.guard.commands import common
 from scanner.guard.commands.context import Ctx
 from scanner.guard.commands.model import ADMIN, DELETE, READ, WRITE, CredRef, Operation
 from scanner.guard.commands.shell import SimpleCommand
+
+if TYPE_CHECKING:
+    from typing import Any
 
 HOSTS = ("backboard.railway.app", "backboard.railway.com")
 ENV_VARS = ("RAILWAY_TOKEN", "RAILWAY_API_TOKEN")
