@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -144,11 +147,50 @@ def check_statement(sql: str) -> None:
     raise StatementRefused(f"{first} refused: credreach only reads the catalog")
 
 
+class Cutoff:
+    """Ends a database exchange at a wall-clock deadline, whatever the server does.
+
+    Socket timeouts bound each read, not the exchange: a host dripping one byte per second never
+    trips them, and pg8000 would wait for ever inside a worker thread. At the deadline a daemon
+    timer shuts the socket down (on a duplicate descriptor we own, so the number can never be
+    reused under us), and the blocked read returns at once with an error.
+    """
+
+    def __init__(self, raw: socket.socket, deadline: float) -> None:
+        self._guard = raw.dup()
+        self._lock = threading.Lock()
+        self.fired = False
+        self._closed = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self.fired = True
+            with contextlib.suppress(OSError):
+                self._guard.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            with contextlib.suppress(OSError):
+                self._guard.close()
+
+
 class ReadOnlySession:
     """A pg8000 connection wrapped so that only statements passing :func:`check_statement` run."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, cutoff: Cutoff | None = None) -> None:
         self._connection = connection
+        self.cutoff = cutoff
+
+    @property
+    def cut_off(self) -> bool:
+        return self.cutoff is not None and self.cutoff.fired
 
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
         check_statement(sql)
@@ -160,6 +202,8 @@ class ReadOnlySession:
             self.run("ROLLBACK")
         with contextlib.suppress(Exception):
             self._connection.close()
+        if self.cutoff is not None:
+            self.cutoff.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,8 +589,11 @@ class PostgresProvider(Provider):
             return unverifiable(EMBEDDED_HOST_REASON, blast=offline)
         endpoint = target.display(host, port)
         timeout = max(1.0, min(self.connect_timeout, ctx.http.settings.timeout))
+        deadline = time.monotonic() + SESSION_BOUND_FACTOR * timeout
+        if ctx.http.settings.deadline is not None:
+            deadline = min(deadline, ctx.http.settings.deadline)
         try:
-            session = self._connect(target, host, port, timeout)
+            session = self._connect(target, host, port, timeout, deadline)
         except _Invalid as exc:
             return invalid(str(exc), endpoint)
         except _Unverifiable as exc:
@@ -556,6 +603,9 @@ class PostgresProvider(Provider):
         except StatementRefused as exc:
             return unverifiable(f"stopped before reading the catalog: {exc}", endpoint, offline)
         except Exception as exc:
+            if session.cut_off:
+                return unverifiable(f"logged in, but {host}:{port} was too slow: cut off at the time bound "
+                                    "(--verify-timeout)", endpoint, offline)
             fields = _error_fields(exc)
             detail = fields.get("M") or safe_error(exc)
             return unverifiable(f"logged in, but reading the catalog failed: {detail}", endpoint, offline)
@@ -575,22 +625,26 @@ class PostgresProvider(Provider):
         return BlastRadius(identity=f"{target.user}@{target.host or '?'}:{target.port}/{database}",
                            token_type="database password", resources=(resource,))
 
-    def _connect(self, target: Target, host: str, port: int, timeout: float) -> ReadOnlySession:
+    def _connect(self, target: Target, host: str, port: int, timeout: float,
+                 deadline: float | None = None) -> ReadOnlySession:
+        """Log in over a socket credreach opened itself, so that :class:`Cutoff` can end it."""
         import pg8000.native
 
-        unix_sock = None
-        if host.startswith("/"):
-            unix_sock = f"{host.rstrip('/')}/.s.PGSQL.{port}"
+        deadline = deadline if deadline is not None else time.monotonic() + SESSION_BOUND_FACTOR * timeout
+        raw = _open_socket(host, port, timeout)
+        cutoff = Cutoff(raw, deadline)
         startup = {"default_transaction_read_only": "on",
                    "statement_timeout": str(STATEMENT_TIMEOUT_MS),
                    "lock_timeout": str(STATEMENT_TIMEOUT_MS)}
-        ssl_context = False if unix_sock else _ssl_context(target.sslmode)
+        ssl_context = False if host.startswith("/") else _ssl_context(target.sslmode)
         try:
             connection = pg8000.native.Connection(
-                target.user, host=None if unix_sock else host, port=port, database=target.database,
-                password=target.password, unix_sock=unix_sock, ssl_context=ssl_context, timeout=timeout,
+                target.user, host=host, port=port, database=target.database, password=target.password,
+                sock=raw, ssl_context=ssl_context, timeout=timeout,
                 application_name="credreach (read-only)", startup_params=startup)
         except pg8000.native.DatabaseError as exc:
+            cutoff.close()
+            _close_quietly(raw)
             fields = _error_fields(exc)
             code, message = fields.get("C", ""), REDACTOR.scrub(fields.get("M", "login refused"))
             if code == "28P01":
@@ -598,12 +652,48 @@ class PostgresProvider(Provider):
             if code == "3D000":
                 raise _Unverifiable(f"password accepted but {message}") from None
             raise _Unverifiable(f"server refused the login ({code or 'no code'}): {message}") from None
-        except (pg8000.native.InterfaceError, OSError) as exc:
-            cause = exc.__cause__ or exc
-            raise _Unverifiable(f"cannot reach {host}:{port}: {safe_error(cause)}") from None
         except Exception as exc:
+            fired = cutoff.fired
+            cutoff.close()
+            _close_quietly(raw)
+            if fired:
+                raise _Unverifiable(f"{host}:{port} too slow: login cut off at the time bound "
+                                    "(--verify-timeout)") from None
+            if isinstance(exc, (pg8000.native.InterfaceError, OSError)):
+                cause = exc.__cause__ or exc
+                raise _Unverifiable(f"cannot reach {host}:{port}: {safe_error(cause)}") from None
             raise _Unverifiable(f"connection to {host}:{port} failed: {safe_error(exc)}") from None
-        return ReadOnlySession(connection)
+        return ReadOnlySession(connection, cutoff)
+
+
+SESSION_BOUND_FACTOR = 3
+"""A whole login plus catalog read may take this many request timeouts, never more (and never past
+the ``--verify-timeout`` deadline)."""
+
+
+def _open_socket(host: str, port: int, timeout: float) -> socket.socket:
+    """TCP (or a Unix socket for a ``/dir`` host) with a per-read timeout; unreachable -> _Unverifiable."""
+    try:
+        if host.startswith("/"):
+            raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            raw.settimeout(timeout)
+            try:
+                raw.connect(f"{host.rstrip('/')}/.s.PGSQL.{port}")
+            except OSError:
+                raw.close()
+                raise
+        else:
+            raw = socket.create_connection((host, port), timeout)
+        raw.settimeout(timeout)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return raw
+    except (OSError, ValueError) as exc:
+        raise _Unverifiable(f"cannot reach {host}:{port}: {safe_error(exc)}") from None
+
+
+def _close_quietly(raw: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        raw.close()
 
 
 class _Invalid(Exception):

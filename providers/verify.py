@@ -36,6 +36,10 @@ class VerifyOptions:
     allow_embedded_hosts: bool = False
 
 
+REPORT_GRACE_SECONDS = 0.5
+"""After the budget, how long a provider that cut itself off at the deadline has to hand in its own
+(more precise) reason before the generic "budget exhausted" one is used."""
+
 _CACHE: dict[tuple[str, str], Introspection] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -110,7 +114,7 @@ def verify_all(credentials: Iterable[Credential], options: VerifyOptions) -> dic
 
     for index in range(min(max(1, options.concurrency), max(1, len(creds)))):
         threading.Thread(target=worker, name=f"verify-{index}", daemon=True).start()
-    all_done.wait(max(0.0, deadline - time.monotonic()))
+    all_done.wait(max(0.0, deadline - time.monotonic()) + REPORT_GRACE_SECONDS)
     with lock:
         results = dict(finished)
     for credential in creds:

@@ -44,7 +44,7 @@ def _write(path: Path, text: str, mode: int = 0o600) -> None:
 def build_machine(root: Path, railway_account: str, railway_project: str, gh_token: str,
                   aws_key: tuple[str, str] | None) -> tuple[Path, Path]:
     """The PocketOS-like machine: a staging task workspace and the developer's home."""
-    import subprocess
+    from scanner import subproc
 
     workspace = root / "pocketos"
     home = root / "home"
@@ -61,7 +61,9 @@ def build_machine(root: Path, railway_account: str, railway_project: str, gh_tok
            "HOME": str(home), "PATH": os.environ.get("PATH", "")}
     for args in (["init", "-q", "-b", "main"], ["add", ".gitignore", "README.md", "app/db.py"],
                  ["commit", "-q", "-m", "pocketos api"]):
-        subprocess.run(["git", *args], cwd=workspace, env=env, check=True, capture_output=True)
+        done = subproc.run(["git", *args], cwd=str(workspace), env=env, timeout=60)  # bounded, like every child
+        if done.returncode != 0:
+            raise RuntimeError(f"demo: git {args[0]} failed: {done.stderr.decode(errors='replace').strip()[:200]}")
     _write(home / ".config" / "gh" / "hosts.yml",
            f"github.com:\n    oauth_token: {gh_token}\n    user: pocketos-dev\n    git_protocol: https\n")
     if aws_key:

@@ -86,6 +86,14 @@ class Location:
     history_only: bool = False
     """A secret seen in git history but no longer in the working tree."""
 
+    def __post_init__(self) -> None:
+        # A name with undecodable bytes (surrogateescape) from any source is shown as \xNN, so
+        # no reporter ever meets a lone surrogate ("surrogates not allowed", issue 13.2).
+        if not self.path.isascii() and any("\ud800" <= ch <= "\udfff" for ch in self.path):
+            object.__setattr__(self, "path", "".join(
+                f"\\x{ord(ch) - 0xDC00:02x}" if "\udc80" <= ch <= "\udcff"
+                else ("\ufffd" if "\ud800" <= ch <= "\udfff" else ch) for ch in self.path))
+
     def sort_key(self) -> tuple[str, int, int]:
         return (self.path, self.line or 0, self.column or 0)
 

@@ -97,7 +97,14 @@ class Collector:
         self.bytes += doc.size
         self.per_source_items[self.source] += 1
         # Detection may run in worker processes; results come back in submission order.
-        self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes)))
+        try:
+            ready = self._detector.submit(doc, (self.source, self.files, self.bytes))
+        except Exception as exc:  # noqa: BLE001 - one file's content must never end the scan
+            if self._detector.parallel:
+                raise  # a worker batch failed: not attributable to this document here
+            self.skip(doc.origin.path, f"detection failed on this file ({type(exc).__name__}); not scanned")
+            return
+        self._apply(ready)
 
     def hit(self, hit: Hit) -> None:
         self._apply(self._detector.passthrough((self.source, None, None), [hit]))
@@ -238,11 +245,11 @@ def _collect_git(options: ScanOptions, repositories: list[str], sink: Collector)
     repos: list[str] = list(repositories)
     for root in options.roots:
         if os.path.isdir(root):
-            for repo in git_source.find_repositories(root):
+            for repo in git_source.find_repositories(root, sink):
                 if os.path.realpath(repo) not in {os.path.realpath(r) for r in repos}:
                     repos.append(repo)
     for repo in repos:
-        git_source.collect_git_history(repo, sink)
+        git_source.collect_git_history(repo, sink, max_blob_size=options.max_file_size)
 
 
 def _source_stats(sink: Collector, options: ScanOptions) -> tuple[SourceStats, ...]:

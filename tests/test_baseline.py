@@ -180,3 +180,76 @@ def test_unwritable_location_raises_baseline_error(tmp_path: Path) -> None:
     target = tmp_path / "no-such-dir" / "baseline.json"
     with pytest.raises(BaselineError, match="cannot write"):
         write_baseline(str(target), sample_result(), "x")
+
+
+# --- credreach's own output is never a finding (issue 13.6) ---------------------------------------
+
+from tests.conftest import git, run_credreach  # noqa: E402
+
+GH_LIVE = "ghp_" + "R8fLq2ZxW7nT4bVc9KpD3sHj6mYa1Ue5Xo0G"
+NPM_LIVE = "npm_" + "Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz1Xc3Vb5"
+
+
+def _scan_json(root: Path, *args: str) -> dict:
+    run = run_credreach("scan", ".", "--offline", "-f", "json", "--no-reach-map", *args, cwd=root,
+                        env={"HOME": str(root.parent / "home")})
+    assert run.returncode in (0, 1), run.stderr
+    return run.json()
+
+
+def test_a_baseline_inside_the_tree_is_never_a_finding_and_recreate_is_stable(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "deploy.sh").write_text(f"export NPM_TOKEN={NPM_LIVE}\n")
+    env = {"HOME": str(tmp_path / "home")}
+    for _ in range(3):  # every re-create used to add one entry: the previous baseline's fingerprint
+        made = run_credreach("baseline", "create", ".", cwd=root, env=env)
+        assert made.returncode == 0, made.stderr
+        entries = json.loads((root / ".credreach-baseline.json").read_text())["entries"]
+        assert [e["kind"] for e in entries] == ["npm_token"]
+    report = _scan_json(root)
+    assert [c["kind"] for c in report["credentials"]] == ["npm_token"]
+    assert all(loc["path"] == "deploy.sh" for c in report["credentials"] for loc in c["locations"])
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_reports_and_reach_maps_written_into_the_tree_are_not_findings(tmp_path: Path, fmt: str) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "deploy.sh").write_text(f"export NPM_TOKEN={NPM_LIVE}\n")
+    env = {"HOME": str(tmp_path / "home")}
+    wrote = run_credreach("scan", ".", "--offline", "-f", fmt, "-o", f"report.{fmt}",
+                          "--reach-map", "reach-map.json", cwd=root, env=env)
+    assert wrote.returncode in (0, 1), wrote.stderr
+    assert (root / "reach-map.json").is_file() and (root / f"report.{fmt}").is_file()
+    report = _scan_json(root, "--show-filtered")
+    assert [(c["kind"], c["locations"][0]["path"]) for c in report["credentials"]] == [("npm_token", "deploy.sh")]
+    dropped = {f["location"]["path"] for f in report.get("filtered", []) if f["filtered_by"] == "credreach_output"}
+    assert dropped <= {"reach-map.json", f"report.{fmt}"} and dropped
+
+
+def test_a_real_token_inside_a_baseline_shaped_file_is_still_reported(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    fake = {"version": 1, "fingerprint_key_id": "0123456789abcdef", "entries": [
+        {"fingerprint": "ab" * 16, "provider": "github", "kind": "github_classic_pat",
+         "preview": GH_LIVE, "reason": "hidden here", "first_locations": []}]}
+    (root / ".credreach-baseline.json").write_text(json.dumps(fake, indent=2))
+    report = _scan_json(root)
+    assert [c["kind"] for c in report["credentials"]] == ["github_classic_pat"]
+
+
+def test_a_baseline_added_by_a_branch_is_not_a_finding_in_diff_mode(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "deploy.sh").write_text(f"export NPM_TOKEN={NPM_LIVE}\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "feature")
+    made = run_credreach("baseline", "create", ".", cwd=root, env={"HOME": str(tmp_path / "home")})
+    assert made.returncode == 0, made.stderr
+    git(root, "add", ".credreach-baseline.json")
+    git(root, "commit", "-q", "-m", "accept")
+    report = _scan_json(root, "--diff", "main")
+    assert report["credentials"] == []

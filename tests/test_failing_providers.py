@@ -311,3 +311,66 @@ def test_cli_verify_timeout_bounds_the_whole_run(tmp_path: Path,
     # The credential went to the endpoint it was sent to and nowhere else.
     assert any(RAILWAY_UUID.encode() in r for r in railway.received)
     assert not any(RAILWAY_UUID.encode() in r for r in github.received)
+
+
+# --- a database host that drips (issue 12.5) ---------------------------------------------------------
+
+def drip_postgres(conn: socket.socket, stop: threading.Event) -> None:
+    """Answer the SSL request with ``N`` (no TLS), then drip an endless authentication message.
+
+    The PostgreSQL wire protocol (https://www.postgresql.org/docs/current/protocol-flow.html):
+    the client's first 8 bytes are an SSLRequest, answered by one byte ``S``/``N``; the server then
+    sends ``R`` messages. Here the ``R`` message's length says 64 KiB and its bytes come one per
+    0.3 s, so every single read succeeds and a per-read timeout never fires.
+    """
+    conn.sendall(b"N")
+    with contextlib.suppress(OSError):
+        conn.recv(65536)  # the startup packet
+    for byte in b"R\x00\x01\x00\x00" + b"\x00" * 65536:
+        if stop.wait(0.3):
+            return
+        conn.sendall(bytes([byte]))
+
+
+@pytest.mark.timeout(90)
+def test_dripping_database_host_leaves_no_thread_holding_the_process() -> None:
+    """verify_all returns at the budget, the provider cut itself off, and no worker keeps the process alive."""
+    with RawServer(drip_postgres) as server:
+        port = server.url.rsplit(":", 1)[1]
+        credential = make_credential("postgres", "postgres_url",
+                                     f"postgresql://app:Dr1pP4ssw0rdQz@127.0.0.1:{port}/app_production")
+        before = set(threading.enumerate())
+        results = verify_all([credential], VerifyOptions(endpoints={}, budget_seconds=2, request_timeout=30,
+                                                         allow_embedded_hosts=True))
+        lingering = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
+    verification = results[credential.fingerprint].verification
+    assert verification.status is VerificationStatus.UNVERIFIABLE
+    assert "cut off" in verification.reason or "budget" in verification.reason
+    assert "Dr1pP4ssw0rdQz" not in verification.reason
+    assert lingering == []
+    assert server.received and server.received[0][:8] == b"\x00\x00\x00\x08\x04\xd2\x16\x2f"  # SSLRequest
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("behaviour", [drip_postgres, hang], ids=["drip", "hang"])
+def test_cli_exits_after_the_budget_when_a_database_host_drips(
+        tmp_path: Path, behaviour: Callable[[socket.socket, threading.Event], None]) -> None:
+    """The real process, ``--verify-embedded-hosts``: report written AND exit code returned.
+
+    Before the fix the report was printed at the budget but the process never exited (a
+    ThreadPoolExecutor worker stuck in pg8000's read was joined at interpreter exit). The bound
+    is the subprocess timeout: 3 s budget plus a generous margin for a loaded machine.
+    """
+    with RawServer(behaviour) as server:
+        port = server.url.rsplit(":", 1)[1]
+        (tmp_path / ".env").write_text(
+            f"DATABASE_URL=postgresql://app:Dr1pP4ssw0rdQz@127.0.0.1:{port}/app_production\n")
+        run = run_credreach("scan", str(tmp_path), "-f", "json", "--verify-timeout", "3",
+                            "--verify-embedded-hosts", cwd=tmp_path,
+                            env={"HOME": str(tmp_path / "no-home")}, timeout=60)
+    assert run.returncode in (0, 1), run.stderr
+    assert "Traceback" not in run.stderr
+    (entry,) = json.loads(run.stdout)["credentials"]
+    assert entry["kind"] == "postgres_url"
+    assert entry["verification"]["status"] == "unverifiable" and entry["verification"]["reason"]
+    assert "Dr1pP4ssw0rdQz" not in run.stdout + run.stderr

@@ -200,8 +200,9 @@ def _workspace(root: Path, corpus: dict[str, str], copies: int) -> Path:
 
 
 def _report(root: Path, env: dict[str, str]) -> dict:
-    run = run_credreach("scan", str(root), "--offline", "--format", "json", cwd=root,
-                        env={"HOME": str(root / "no-home"), **env}, timeout=300)
+    # HOME outside the scanned root: the reach map a run writes under HOME must not be scanned next time.
+    run = run_credreach("scan", str(root), "--offline", "--format", "json", "--no-reach-map", cwd=root,
+                        env={"HOME": str(root.parent / "no-home"), **env}, timeout=300)
     assert run.returncode in (0, 1), run.stderr
     assert "Traceback" not in run.stderr
     report = run.json()

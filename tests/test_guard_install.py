@@ -113,3 +113,15 @@ def test_user_scope_writes_into_the_home(machine: tuple[Path, Path]) -> None:
     assert code == 0, err
     doc = json.loads((home / ".codex" / "hooks.json").read_text())
     assert doc["hooks"]["PreToolUse"][0]["matcher"] == "Bash|mcp__.*"
+    rules = (home / ".codex" / "rules" / "credreach.rules").read_text()
+    assert 'prefix_rule(pattern = ["railway", ["volume", "environment", "service"], "delete"]' in rules
+    code, _, err = cli("install", "--agent", "gemini", "--scope", "user", "--home-dir", str(home), home=home)
+    assert code == 0, err
+    import tomllib
+
+    policy = tomllib.loads((home / ".gemini" / "policies" / "credreach.toml").read_text())
+    assert {"toolName": "run_shell_command", "commandPrefix": "railway volume delete", "decision": "deny",
+            "priority": 100} in policy["rule"]
+    cli("uninstall", "--agent", "codex", "--agent", "gemini", "--scope", "user", "--home-dir", str(home), home=home)
+    assert not (home / ".codex" / "rules" / "credreach.rules").exists()
+    assert not (home / ".gemini" / "policies" / "credreach.toml").exists()

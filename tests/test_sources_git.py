@@ -13,11 +13,14 @@ from scanner.detect.rules import RULES_BY_ID
 from scanner.model import SourceKind
 from scanner.sources.base import SKIP_BINARY, SKIP_TOO_LARGE
 from scanner.sources.git import (
+    SKIP_SPECIAL_GIT_METADATA,
     GitError,
     added_lines,
     attribute_blobs,
+    check_git_metadata,
     collect_git_history,
     find_repositories,
+    is_bare_repository,
     stash_commits,
     stream_blobs,
     unquote_path,
@@ -269,3 +272,66 @@ def test_unquote_path() -> None:
     assert unquote_path('"b/we ird\\"name.txt"') == 'b/we ird"name.txt'
     assert unquote_path('"b/na\\303\\257ve\\ttab"') == "b/naïve\ttab"
     assert unquote_path("b/plain.txt") == "b/plain.txt"
+
+
+# --- hostile repositories (issue 12) -----------------------------------------------------------
+
+def test_find_repositories_is_iterative_on_a_very_deep_tree(tmp_path: Path) -> None:
+    """os.walk recursed once per level: 1,000+ levels raised RecursionError."""
+    outer = Repo(tmp_path / "ws")
+    fd = os.open(outer.root, os.O_RDONLY)
+    try:
+        for _ in range(1100):
+            os.mkdir("d", dir_fd=fd)
+            nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        os.mkdir("inner", dir_fd=fd)
+        os.mkdir("inner/.git", dir_fd=fd)
+    finally:
+        os.close(fd)
+    try:
+        found = find_repositories(str(outer.root))
+        assert found[0] == str(outer.root)
+        assert len(found) == 2 and found[1].endswith("/d/inner")
+    finally:
+        subprocess.run(["rm", "-rf", str(outer.root / "d")], check=False)
+
+
+@pytest.mark.timeout(60)
+def test_special_file_in_git_metadata_is_found_without_opening_it(repo: Repo) -> None:
+    repo.write("a.txt", "x\n")
+    repo.commit("c")
+    assert check_git_metadata(str(repo.root)) is None
+    fifo = repo.root / ".git" / "refs" / "heads" / "trap"
+    os.mkfifo(fifo)
+    assert check_git_metadata(str(repo.root)) == str(fifo)
+    sink = history(repo)
+    assert sink.documents == []
+    assert (str(fifo), SKIP_SPECIAL_GIT_METADATA) in sink.skips
+
+
+@pytest.mark.timeout(60)
+def test_stream_blobs_reports_missing_ids_and_goes_on(repo: Repo) -> None:
+    repo.write("one.txt", "first\n")
+    repo.commit("c")
+    good = repo.git("rev-parse", "HEAD:one.txt")
+    absent = "0" * 39 + "1"
+    missing: list[str] = []
+    assert list(stream_blobs(str(repo.root), [absent, good], missing)) == [(good, b"first\n")]
+    assert missing == [absent]
+
+
+def test_bare_repository_is_found_and_scanned(repo: Repo, tmp_path: Path) -> None:
+    repo.write("old.txt", f"token={SECRET}\n")
+    repo.commit("add")
+    bare = tmp_path / "ws" / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.root), str(bare)], check=True, capture_output=True,
+                   env=repo.env())
+    assert is_bare_repository(str(bare))
+    assert find_repositories(str(tmp_path / "ws")) == [str(bare)]
+    sink = CollectingSink()
+    collect_git_history(str(bare), sink)
+    docs = sink.containing(SECRET)
+    assert len(docs) == 1 and docs[0].origin.path.endswith(":old.txt")
+    assert docs[0].origin.history_only is False  # in HEAD's tree: current content of the bare repo

@@ -16,11 +16,12 @@ import base64
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from scanner.detect.rules import RULES, Rule, _rule
 

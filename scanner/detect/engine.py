@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from scanner.detect import ds_plugins, keywords, multimatch
+from scanner.detect import ds_plugins, keywords, multimatch, own_output
 from scanner.detect.catalog import active_rules, min_entropy, validator
 from scanner.detect.checksums import checksum_ok, strict_checksums
 from scanner.detect.filters import entropy, is_repeated_or_sequential, placeholder_reason, value_reason
@@ -257,9 +257,6 @@ def _at(origin: Location, line: int, column: int) -> Location:
     return dataclasses.replace(origin, line=line, column=column)
 
 
-_PREFIX = re.compile(r"^[A-Za-z0-9]{1,12}[_\-.]")
-
-
 def specific_reason(hit: Hit) -> str | None:
     """Why a provider/catalog rule match is not a credential: a placeholder or malformed look-alike."""
     secret = hit.secret
@@ -275,7 +272,9 @@ def specific_reason(hit: Hit) -> str | None:
     reason = placeholder_reason(secret)
     if reason:
         return reason
-    body = _PREFIX.sub("", secret, count=1)
+    if hit.rule.startswith("detect-secrets:") and len(secret) < 20:
+        return "wrong_length"  # no prefixed format detect-secrets knows is this short (xoxb-1-2-abc)
+    body = re.sub(r"^(?:[A-Za-z0-9]{1,12}[_\-.]){1,3}", "", secret, count=1)
     if len(body) >= 8 and is_repeated_or_sequential(body):
         return "repeated_or_sequential"
     wanted = min_entropy(hit.rule)
@@ -286,11 +285,18 @@ def specific_reason(hit: Hit) -> str | None:
     return None
 
 
-def generic_reason(hit: Hit) -> str | None:
+_DIGEST_CONTEXT = re.compile(r"(?i)\b(?:sha(?:1|256|384|512)-|h1:)|\bintegrity\b|\bchecksum\b|\bsha(?:1|256|512)?sum\b")
+_STRICT_SHAPES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "npm_", "xoxb-", "xoxp-",
+                  "dckr_pat_", "sbp_", "hf_")
+
+
+def generic_reason(hit: Hit, line: str = "") -> str | None:
     """Why a generic (keyword, entropy, URL) detect-secrets match is not a credential."""
     secret = hit.secret
     if hit.kind == "private_key":
         return None
+    if hit.kind == "high_entropy_string" and _DIGEST_CONTEXT.search(line):
+        return "hash_digest"  # package-lock integrity, go.sum h1:, checksum files
     if hit.kind == "basic_auth_url":
         return placeholder_reason(secret) or (None if len(secret) >= 4 else "too_short")
     if hit.kind == "high_entropy_string":
@@ -330,6 +336,8 @@ def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
         if classified is not None and reason is None:
             provider, kind = classified
             specific = True
+        elif classified is None and reason is None and value.startswith(_STRICT_SHAPES):
+            reason = "malformed_token"  # a known prefix with the wrong length or alphabet
         hits.append(Hit(provider, kind, value, _at(doc.origin, line, column), rule, companions or {},
                         specific=specific, filtered_by=reason))
 
@@ -387,10 +395,10 @@ def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None 
         for hit in ds_plugins.scan_lines(doc, index, fast):
             if is_covered(hit.secret):
                 continue
-            if hit.location.line is not None:
-                local = hit.location.line - (doc.origin.line or 1) + 1
-                if 0 < local <= len(index.starts) and ALLOWLIST.search(index.line_text(local)):
-                    continue
+            local = 0 if hit.location.line is None else hit.location.line - (doc.origin.line or 1) + 1
+            line_text = index.line_text(local) if 0 < local <= len(index.starts) else ""
+            if line_text and ALLOWLIST.search(line_text):
+                continue
             same = keyword_at.get((hit.secret, hit.location.line))
             if same is not None:
                 if hit.specific and not hits[same].specific and specific_reason(hit) is None:
@@ -398,11 +406,15 @@ def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None 
                 continue  # the keyword reader already reported this value here
             if not hit.specific and hit.secret in judged:
                 continue  # the keyword reader already dropped this value, and said why
-            reason = specific_reason(hit) if hit.specific else generic_reason(hit)
+            reason = specific_reason(hit) if hit.specific else generic_reason(hit, line_text)
             if reason is not None:
                 dropped.append(dataclasses.replace(hit, filtered_by=reason))
                 continue
             hits.append(hit)
+    own = own_output.fingerprint_values(doc.text)  # a baseline/report/SARIF's own fingerprints
+    if own:
+        dropped += [dataclasses.replace(h, filtered_by=own_output.FILTER_REASON) for h in hits if h.secret in own]
+        hits = [h for h in hits if h.secret not in own]
     kept_secrets = {h.secret for h in hits}
     unique: dict[tuple[str, int | None], Hit] = {}
     for hit in dropped:  # one entry per value and line, whichever detector saw it first

@@ -41,8 +41,9 @@ _REFERENCE = re.compile(
     r"^\$\{?[A-Za-z_]|^\$\(|^%[A-Za-z_(]|\{\{|\}\}|^<%|^#\{|^@\{|^\$\$|^env\(|^\(?process\.env"
     r"|^os\.(?:environ|getenv)|^(?:System\.getenv|getenv|ENV\[|Environment\.GetEnvironmentVariable)"
     r"|^secrets\.|^vars\.|^\{\w+\}$|^<[^>]{1,60}>$|^\[[^\]]{1,60}\]$|^%\w+%$|^\*+$|^ref\+|^vault:"
-    r"|^arn:aws:secretsmanager|^projects/[^/]+/secrets/|^sm://|^op://|^keyvault:|^@Microsoft\.KeyVault",
+    r"|^(?:var|local|module|data)\.[a-z_]|^arn:aws:secretsmanager|^projects/[^/]+/secrets/|^sm://|^op://|^keyvault:|^@Microsoft\.KeyVault",
     re.I)
+_CODE_FRAGMENT = re.compile(r"[\"'] ?\+ ?\w|\w ?\+ ?[\"']|\{\d+(?:,\d*)?\}|\(\?[:=!P<]|\\[dwsbDWS]|^\^|\$$")
 _NUMBERISH = re.compile(r"^[\d.,:\- ]+$")
 _PATHISH = re.compile(r"^(?:\.{0,2}/|~/|[A-Za-z]:\\|file:)[\w./\\-]*$")
 _URL_NO_USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://[^@\s]*$", re.I)
@@ -67,13 +68,20 @@ def entropy(value: str) -> float:
 
 
 def is_repeated_or_sequential(value: str) -> bool:
+    """One character dominating, a unit repeated (``abcabc``), or a run of consecutive characters."""
     lowered = value.lower()
     if len(set(lowered)) <= 2:
         return True
-    # a short unit repeated (abcabcabc, 121212)
-    for unit in range(1, min(5, len(lowered) // 2) + 1):
-        if len(lowered) % unit == 0 and lowered[:unit] * (len(lowered) // unit) == lowered:
+    if len(lowered) >= 8 and Counter(lowered).most_common(1)[0][1] >= 0.6 * len(lowered):
+        return True  # AKIAAAAAAAAAAAAAAAAA, sk_live_000000...
+    for unit in range(1, min(16, len(lowered) // 2) + 1):  # a short unit repeated (abcabcabc, 121212)
+        whole, rest = divmod(len(lowered), unit)
+        if (lowered[:unit] * (whole + 1))[:len(lowered)] == lowered and whole >= 2:
             return True
+    if len(lowered) >= 8:
+        steps = sum(1 for a, b in zip(lowered, lowered[1:]) if ord(b) - ord(a) in (1, -9))
+        if steps >= 0.7 * (len(lowered) - 1):
+            return True  # 1234567890123..., abcdefgh...
     stripped = re.sub(r"[^a-z0-9]", "", lowered)
     if len(stripped) >= 6:
         for seq in _SEQUENCES:
@@ -82,7 +90,7 @@ def is_repeated_or_sequential(value: str) -> bool:
     return False
 
 
-def _segments_into_words(value: str) -> bool:
+def segments_into_words(value: str) -> bool:
     """True when the letters of ``value`` split into dictionary words (``ThisIsNotASecret``, ``db_password``)."""
     parts = [p for p in re.split(r"[^A-Za-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", value)) if p]
     if not parts:
@@ -135,6 +143,8 @@ def value_reason(value: str, *, min_length: int = 8, min_entropy: float = 2.5,
         return reason
     if len(stripped) < min_length:
         return "too_short"
+    if value != stripped or _CODE_FRAGMENT.search(stripped) or (not words_allowed and re.search(r"\s", stripped)):
+        return "not_a_secret_value"  # ' + access_key + ', a regex such as ([0-9a-f]{64})
     if _NUMBERISH.match(stripped) or _PATHISH.match(stripped) or _URL_NO_USERINFO.match(stripped) \
             or _EMAIL.match(stripped):
         return "not_a_secret_value"
@@ -142,10 +152,10 @@ def value_reason(value: str, *, min_length: int = 8, min_entropy: float = 2.5,
         return "repeated_or_sequential"
     if entropy(stripped) < min_entropy:
         return "low_entropy"
-    if stripped.isascii() and re.fullmatch(r"[A-Za-z_\-. ]+", stripped):
-        if stripped.lower() in words() or (not words_allowed and _segments_into_words(stripped)):
-            return "dictionary_word"
+    if stripped.isascii() and re.fullmatch(r"[A-Za-z_\-. ]+", stripped) and (
+            stripped.lower() in words() or (not words_allowed and segments_into_words(stripped))):
+        return "dictionary_word"
     if not words_allowed and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z0-9]+)+", stripped) \
-            and _segments_into_words(stripped) and not re.search(r"\d", stripped):
+            and segments_into_words(stripped) and not re.search(r"\d", stripped):
         return "dictionary_word"  # an identifier such as db.password_field or some-config-name
     return None

@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from scanner.detect.filters import segments_into_words
+
 # Credential words; the identifier around each is then split into parts and judged.
 _WORD = re.compile(r"pass|pwd|secret|token|key|auth|credential|creds|bearer|webhook|dsn|conn|signature|"
                    r"\bpw\b|_pw\b|sas\b|sig\b", re.I)
@@ -61,7 +63,7 @@ _NOT_SECRET_PARTS = frozenset({
     "validation", "validator", "validate", "strategy", "provider", "host", "port", "user", "username",
     "email", "location", "class", "kind", "param", "input", "text", "message", "msg", "error", "errors",
     "store", "manager", "helper", "generator", "rotation", "lifetime", "age", "duration", "scope", "scopes",
-    "fingerprint", "algorithm", "alg", "index", "column", "table", "query", "event", "request", "response",
+    "fingerprint", "hdr", "algorithm", "alg", "index", "column", "table", "query", "event", "request", "response",
     "handler", "callback", "button", "form", "modal", "dialog", "page", "route", "view", "schema", "key_id",
     "keyid", "arn", "ref", "hash", "hashed", "salt", "encrypted", "confirm", "confirmation", "old", "new",
     "repeat", "strength", "complexity", "chars", "characters", "prompt", "env", "var", "variable", "source",
@@ -83,6 +85,7 @@ _CODE_EXTENSIONS = frozenset({
     "clj", "fs", "vb", "vue", "svelte",
 })
 _QUOTES = "\"'`"
+_IDENTIFIER_CHAIN = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 _BARE_STOP = frozenset(" \t\r\n\"'`;,<>(){}[]")
 _MAX_NAME = 80
 _MAX_VALUE = 500
@@ -120,6 +123,14 @@ _NOT_BEFORE_PARTS = frozenset({
 })
 
 
+def _qualified_key(parts: list[str], i: int) -> bool:
+    """``key`` needs a qualifier before it: api_key, DD_KEY, apiKey, masterkey."""
+    part = parts[i]
+    if part == "key":
+        return i > 0 and (parts[i - 1] in _KEY_QUALIFIERS or parts[0] in _KEY_QUALIFIERS)
+    return part.endswith("key") and part[:-3] in _KEY_QUALIFIERS
+
+
 def credential_name(name: str) -> tuple[bool, bool] | None:
     """(is a password, True) when ``name`` names a credential; None otherwise.
 
@@ -135,11 +146,7 @@ def credential_name(name: str) -> tuple[bool, bool] | None:
     for i, part in enumerate(parts):
         if part in PASSWORD_PARTS or part.endswith("password"):
             hit_at, password = i, True
-        elif part in SECRET_PARTS:
-            hit_at = i
-        elif part == "key" and i > 0 and (parts[i - 1] in _KEY_QUALIFIERS or parts[0] in _KEY_QUALIFIERS):
-            hit_at = i
-        elif part.endswith("key") and part[:-3] in _KEY_QUALIFIERS:
+        elif part in SECRET_PARTS or _qualified_key(parts, i):
             hit_at = i
         else:
             continue
@@ -244,6 +251,10 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
     if separator is not None:
         if pos > name_end and before.rstrip().endswith(("==", "!=")):
             return None
+        name_quoted = text[name_end:name_end + 1] in "\"'`]"
+        after_sep = text[pos + len(separator):pos + len(separator) + 1]
+        if separator == ":" and not name_quoted and after_sep not in (" ", "\t", "\n", "\r", "\"", "'", ""):
+            return None  # urn:oauth:x, host:port, a:b: YAML needs ": ", JSON quotes its names
         pos += len(separator)
         while pos < line_end and text[pos] in " \t":
             pos += 1
@@ -260,6 +271,9 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
         nxt = _next_line_value(text, line_end, len(before) - len(before.lstrip()))
         return (nxt[0], nxt[1], "next-line", True) if nxt else None
     char = text[pos]
+    if char == "\\" and pos + 1 < line_end and text[pos + 1] in "\"'":  # \"value\" inside JSON (notebooks)
+        close = text.find("\\" + text[pos + 1], pos + 2, min(line_end, pos + 2 + _MAX_VALUE))
+        return (text[pos + 2:close], pos + 2, style, True) if close > pos + 2 else None
     if char in "brfuBRFU@$" and pos + 1 < line_end and text[pos + 1] in _QUOTES and code:
         pos += 1  # b"..." r'...' f"..." @"..." $"..."
         char = text[pos]
@@ -311,8 +325,15 @@ def assignments(text: str, path: str = "") -> Iterator[Assignment]:
         if read is None:
             continue
         value, offset, style, quoted = read
-        if code and not quoted and style == "assign":
-            style = "reference"  # password = settings.DB_PASSWORD: a name, not a value
+        upto = left - 1 if left > line_start and text[left - 1] in "\"'" else left  # the name's own quote
+        inside_string = text.count('"', line_start, upto) % 2 == 1 or text.count("'", line_start, upto) % 2 == 1
+        if code and style == "next-line":
+            continue  # `if token:` and the line after it: a YAML shape only outside source code
+        if not quoted and style in ("assign", "cli"):
+            after = offset + len(value)
+            if (code and style == "assign" and not inside_string) or text[after:after + 1] in ("(", "[") \
+                    or (_IDENTIFIER_CHAIN.match(value) and segments_into_words(value)):
+                style = "reference"  # password = settings.DB_PASSWORD / load_key(...): a name, not a value
         for scheme in ("Bearer ", "bearer ", "Basic ", "basic ", "token ", "Token "):
             if value.startswith(scheme) and len(value) > len(scheme) + 8:
                 value, offset = value[len(scheme):], offset + len(scheme)
@@ -331,8 +352,10 @@ _PATTERNS: tuple[tuple[str, bool, re.Pattern[str]], ...] = (
     ("cli", True, re.compile(r"\bmysql(?:dump|admin|sh|import)?\b[^\n]{0,200}?\s-p(?P<v>[^\s\"'-][^\s\"']{2,200})")),
     ("cli", True, re.compile(r"\bsshpass\s+-p\s*[\"']?(?P<v>[^\s\"']{3,200})")),
     ("cli", True, re.compile(r"\bredis-cli\b[^\n]{0,200}?\s-a\s+[\"']?(?P<v>[^\s\"']{3,200})")),
-    ("cli", True, re.compile(r"\blogin\b[^\n]{0,200}?\s(?:-u|--username)[\s=]+\S{1,100}\s+-p\s*[\"']?(?P<v>[^\s\"'-][^\s\"']{2,200})")),
-    ("sql", True, re.compile(r"(?i)\bIDENTIFIED\s+(?:WITH\s+\w{1,40}\s+)?BY\s+(?:PASSWORD\s+)?[\"'](?P<v>[^\"'\n]{1,200})[\"']")),
+    ("cli", True, re.compile(r"\blogin\b[^\n]{0,200}?\s(?:-u|--username)[\s=]+\S{1,100}\s+-p\s*[\"']?"
+                             r"(?P<v>[^\s\"'-][^\s\"']{2,200})")),
+    ("sql", True, re.compile(r"(?i)\bIDENTIFIED\s+(?:WITH\s+\w{1,40}\s+)?BY\s+(?:PASSWORD\s+)?"
+                             r"[\"'](?P<v>[^\"'\n]{1,200})[\"']")),
     ("cli", True, re.compile(r"\bjdbc:oracle:thin:[\w.\-]{1,100}/(?P<v>[^@\s/\"']{1,200})@")),
     ("url", True, re.compile(
         r"\b(?P<scheme>amqps?|smtps?|ftps?|sftp|ldaps?|https?|mssql|sqlserver|oracle|redis|rediss|mongodb|"

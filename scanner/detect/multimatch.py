@@ -92,9 +92,13 @@ def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 
 
 def _seq_literals(items: list[tuple[Any, Any]], flags: int) -> list[str] | None:
-    """Best requirement of a sequence: the mandatory item (or literal run) with the longest minimum."""
+    """Best requirement of a sequence: the mandatory item (or literal run) with the longest minimum.
+
+    A run of items that each match exactly a few strings (literals, ``(?:AKIA|ASIA)``, which the
+    parser turns into ``A(?:KIA|SIA)``) counts as one literal set: their concatenations.
+    """
     best: list[str] | None = None
-    run = ""
+    run = [""]
 
     def consider(candidate: list[str] | None) -> None:
         nonlocal best
@@ -102,14 +106,46 @@ def _seq_literals(items: list[tuple[Any, Any]], flags: int) -> list[str] | None:
             best = candidate
 
     for op, av in items:
-        if op is sre_constants.LITERAL and not flags & re.IGNORECASE:
-            run += chr(av)
+        exact = _exact_strings(op, av, flags)
+        if exact is not None and len(run) * len(exact) <= 32:
+            run = [r + e for r in run for e in exact]
             continue
-        consider([run] if run else None)
-        run = ""
-        consider(_item_literals(op, av, flags))
-    consider([run] if run else None)
+        consider(run)
+        run = [""]
+        if exact is not None:
+            consider(exact)
+        else:
+            consider(_item_literals(op, av, flags))
+    consider(run)
     return best
+
+
+def _exact_strings(op: Any, av: Any, flags: int) -> list[str] | None:
+    """The strings an item matches, when they are a few case-sensitive literals; else None."""
+    if op is sre_constants.LITERAL:
+        return None if flags & re.IGNORECASE else [chr(av)]
+    if op is sre_constants.SUBPATTERN:
+        _, add, delete, body = av
+        return _exact_seq(list(body), (flags | add) & ~delete)
+    if op is sre_constants.BRANCH:
+        out: list[str] = []
+        for branch in av[1]:
+            strings = _exact_seq(list(branch), flags)
+            if strings is None:
+                return None
+            out.extend(strings)
+        return out if len(out) <= 32 else None
+    return None
+
+
+def _exact_seq(items: list[tuple[Any, Any]], flags: int) -> list[str] | None:
+    strings = [""]
+    for op, av in items:
+        exact = _exact_strings(op, av, flags)
+        if exact is None or len(strings) * len(exact) > 32:
+            return None
+        strings = [s + e for s in strings for e in exact]
+    return strings
 
 
 def _item_literals(op: Any, av: Any, flags: int) -> list[str] | None:
@@ -202,6 +238,16 @@ def _byte_class(codes: list[int]) -> str:
 # --- the matcher -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Compiled:
+    """A compiled Hyperscan matcher in a form that pickles: what a worker needs to skip compiling."""
+
+    database: bytes | None
+    ids: tuple[str, ...]
+    always: tuple[str, ...]
+    unsupported: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Match:
     rule_id: str
     start: int
@@ -211,7 +257,8 @@ class Match:
 class MultiMatcher:
     """Compiled once for a list of ``(rule_id, pattern)``; see the module docstring."""
 
-    def __init__(self, patterns: Sequence[tuple[str, re.Pattern[str]]], engine: str | None = None) -> None:
+    def __init__(self, patterns: Sequence[tuple[str, re.Pattern[str]]], engine: str | None = None,
+                 compiled: Compiled | None = None) -> None:
         self.patterns = tuple(patterns)
         self.ids = tuple(rule_id for rule_id, _ in self.patterns)
         # Per pattern (by position: two rules may share an id), its required literals.
@@ -226,7 +273,12 @@ class MultiMatcher:
         self._hs_ids: list[str] = []
         self._hs_always: frozenset[str] = frozenset()
         if wanted != "re" and hyperscan is not None:
-            self._compile_hyperscan()
+            try:
+                if compiled is None:
+                    raise LookupError("nothing preloaded")
+                self._load(compiled)
+            except (LookupError, hyperscan.HyperscanError):
+                self._compile_hyperscan()
             self.engine = "hyperscan"
         else:
             self.engine = "re"
@@ -290,6 +342,22 @@ class MultiMatcher:
         self._db, self._hs_ids = db, ids
         self._scratch = hyperscan.Scratch(db)
 
+    def export(self) -> Compiled | None:
+        """The compiled database as bytes (for worker processes), None for the ``re`` engine."""
+        if self.engine != "hyperscan":
+            return None
+        database = hyperscan.dumpb(self._db) if self._db is not None else None
+        return Compiled(database, tuple(self._hs_ids), tuple(sorted(self._hs_always)),
+                        tuple(sorted(self.unsupported.items())))
+
+    def _load(self, compiled: Compiled) -> None:
+        self.unsupported = dict(compiled.unsupported)
+        self._hs_ids = list(compiled.ids)
+        self._hs_always = frozenset(compiled.always)
+        if compiled.database is not None:
+            self._db = hyperscan.loadb(compiled.database, hyperscan.HS_MODE_BLOCK)
+            self._scratch = hyperscan.Scratch(self._db)
+
     def _hyperscan_candidates(self, text: str) -> set[str]:
         found: set[str] = set(self._hs_always)
         if self._db is None:
@@ -332,7 +400,9 @@ def _byte_literal(literal: str) -> bytes:
     return "".join(f"\\x{b:02x}" for b in literal.encode("utf-8")).encode("ascii")
 
 
-_cache: dict[tuple[tuple[str, str, int], ...], MultiMatcher] = {}
+Key = tuple[tuple[str, str, int], ...]
+_cache: dict[Key, MultiMatcher] = {}
+_preloaded: dict[Key, Compiled] = {}
 _by_identity: dict[tuple[int, ...], tuple[tuple[object, ...], MultiMatcher]] = {}
 _cache_lock = threading.Lock()
 
@@ -344,9 +414,22 @@ def for_patterns(patterns: Iterable[tuple[str, re.Pattern[str]]]) -> MultiMatche
     with _cache_lock:
         matcher = _cache.get(key)
         if matcher is None:
-            matcher = MultiMatcher(items)
+            matcher = MultiMatcher(items, compiled=_preloaded.pop(key, None))
             _cache[key] = matcher
         return matcher
+
+
+def export_all() -> list[tuple[Key, Compiled]]:
+    """Every matcher compiled in this process, serialised (handed to worker processes)."""
+    with _cache_lock:
+        items = list(_cache.items())
+    return [(key, compiled) for key, matcher in items if (compiled := matcher.export()) is not None]
+
+
+def preload(exported: Iterable[tuple[Key, Compiled]]) -> None:
+    """Use these compiled databases instead of compiling the same patterns again in this process."""
+    with _cache_lock:
+        _preloaded.update(exported)
 
 
 def for_rules(rules: Sequence[Any]) -> MultiMatcher:

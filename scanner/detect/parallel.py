@@ -3,18 +3,30 @@
 The sources (walker, git history, stores) stay in the parent process and keep calling
 ``sink.document()``; the Collector hands each document to :class:`OrderedDetector`, which
 
-* runs small scans inline (a worker pool costs ~0.2 s to start; below ``min_parallel_bytes``
-  of text it is never started),
+* runs small scans inline (a worker pool costs ~0.3 s of CPU per worker to start; below
+  ``min_parallel_bytes`` of text it is never started),
 * then batches documents (up to ~1 MB each) to worker processes, one per core,
-* keeps at most ``2 x workers`` batches in flight, so memory stays bounded however large the
-  scan (the walker waits instead of reading ahead), and
+* keeps at most ``2 x workers`` batches *running or queued* in the pool, and waits for whichever
+  finishes first, not for the oldest: one slow batch (a 5 MB minified bundle) no longer stalls
+  the other worker behind it (finished batches wait, holding only their hits, until the ones
+  before them are done),
+* detects inline in the parent while no worker has delivered yet (the workers spend their first
+  second importing and compiling), instead of waiting for them,
+* hands workers the Hyperscan databases the parent compiled (:func:`multimatch.export_all`), so
+  each worker loads them in microseconds instead of compiling them again, and
 * returns results strictly in submission order, interleaved with hits the sources report
   directly (``passthrough``), so a parallel run reports exactly what a serial run reports.
 
-Workers are started with ``spawn`` (a fresh interpreter, ~0.25 s of imports): the parent may be
-running threads (the progress display), which ``fork`` would copy mid-lock, and unlike
-``forkserver`` the workers stay children of the scanning process, so their CPU time is accounted
-to it. They ignore SIGINT; the parent handles Ctrl-C and tears the pool down.
+Why a pool of processes at all: detection is pure Python (detect-secrets' plugins, the
+keyword readers) and holds the GIL; threads would take turns on one core.
+Measured in ``bench/run.py`` (not in unit tests): the 1-vs-2-worker rows of the medium corpus.
+Before this rework the two rows were equal because the run was dominated by serial work in the
+parent (the report-wide redaction pass, since removed) and the pool waited on its oldest batch.
+
+Workers are started with ``spawn`` (a fresh interpreter): the parent may be running threads
+(the progress display), which ``fork`` would copy mid-lock, and unlike ``forkserver`` the
+workers stay children of the scanning process, so their CPU time is accounted to it. They
+ignore SIGINT; the parent handles Ctrl-C and tears the pool down.
 
 ``CREDREACH_WORKERS=1`` forces serial detection; ``CREDREACH_WORKERS=N`` sets the pool size;
 ``CREDREACH_PARALLEL_MIN_BYTES`` the size from which the pool is used (tests set it to 0).
@@ -27,10 +39,11 @@ import os
 import signal
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from scanner.detect import multimatch
 from scanner.detect.engine import detect
 from scanner.model import Hit
 from scanner.sources.base import Document
@@ -67,8 +80,9 @@ def default_min_parallel_bytes() -> int:
         return DEFAULT_MIN_PARALLEL_BYTES
 
 
-def _worker_init() -> None:
+def _worker_init(compiled: list[tuple[multimatch.Key, multimatch.Compiled]]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    multimatch.preload(compiled)
     from scanner.detect import ds_plugins
 
     ds_plugins.configure()
@@ -105,6 +119,9 @@ class OrderedDetector(Generic[T]):
         self._seen_bytes = 0
         self._pool: ProcessPoolExecutor | None = None
         self._queue: deque[_Slot[T]] = deque()
+        self._running: set[Future[list[list[Hit]]]] = set()
+        self._delivered = False
+        """Whether any worker has returned a batch yet (until then the parent helps out)."""
         self._batch: list[Document] = []
         self._batch_tags: list[T] = []
         self._batch_bytes = 0
@@ -121,19 +138,25 @@ class OrderedDetector(Generic[T]):
             return self.passthrough(tag, hits)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
-                                             initializer=_worker_init)
+                                             initializer=_worker_init, initargs=(multimatch.export_all(),))
+        if not self._delivered and self._full():
+            self._poll()
+            if not self._delivered:  # the workers are still starting: detect here meanwhile
+                return self.passthrough(tag, detect(doc, use_detect_secrets=self.use_detect_secrets))
         self._batch.append(doc)
         self._batch_tags.append(tag)
         self._batch_bytes += len(doc.text)
         if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_DOCS:
             self._flush_batch()
-        return self._ready(block=len(self._queue) > 2 * self.workers)
+        while self._full():
+            self._wait_any()
+        return self._ready()
 
     def passthrough(self, tag: T, hits: list[Hit]) -> Ready[T]:
         """Results known already (a source's own hits, an inline detection), kept in order."""
         self._flush_batch()
         self._queue.append(_Slot([tag], results=[hits]))
-        return self._ready(block=False)
+        return self._ready()
 
     def finish(self) -> Ready[T]:
         """Every remaining result, in order; the pool is shut down."""
@@ -141,7 +164,9 @@ class OrderedDetector(Generic[T]):
         try:
             ready: Ready[T] = []
             while self._queue:
-                ready.extend(self._ready(block=True))
+                ready.extend(self._ready())
+                if self._queue:
+                    self._wait_any()
             return ready
         finally:
             self.close()
@@ -149,28 +174,47 @@ class OrderedDetector(Generic[T]):
     def close(self) -> None:
         """Stop the workers without waiting for pending work (after an error or Ctrl-C)."""
         pool, self._pool = self._pool, None
+        self._running.clear()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _full(self) -> bool:
+        return len(self._running) >= 2 * self.workers
+
+    def _poll(self) -> None:
+        done = {f for f in self._running if f.done()}
+        if done:
+            self._running -= done
+            self._delivered = True
+
+    def _wait_any(self) -> None:
+        """Block until at least one running batch is done (or nothing runs)."""
+        if not self._running:
+            return
+        done, _ = wait(self._running, return_when=FIRST_COMPLETED)
+        self._running -= done
+        self._delivered = True
 
     def _flush_batch(self) -> None:
         if not self._batch:
             return
         assert self._pool is not None
         future = self._pool.submit(detect_batch, self._batch, self.use_detect_secrets)
+        self._running.add(future)
         self._queue.append(_Slot(self._batch_tags, future=future, size=self._batch_bytes))
         self._batch, self._batch_tags, self._batch_bytes = [], [], 0
 
-    def _ready(self, block: bool) -> Ready[T]:
-        """Pop finished slots from the front; with ``block``, wait for the oldest one first."""
+    def _ready(self) -> Ready[T]:
+        """Pop the finished slots at the front of the queue, in order (never waits)."""
         ready: Ready[T] = []
         while self._queue:
             slot = self._queue[0]
             if slot.future is not None:
-                if not block and not slot.future.done():
+                if not slot.future.done():
                     break
                 slot.results = slot.future.result()
+                self._running.discard(slot.future)
                 slot.future = None
-                block = False
             self._queue.popleft()
             ready.extend(zip(slot.tags, slot.results, strict=True))
         return ready

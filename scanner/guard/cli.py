@@ -57,12 +57,13 @@ def check(command: Annotated[str, typer.Argument(help="A shell command, judged a
 
 
 def _changes(agents: list[str], scope: str, workspace: Path, home: Path, remove: bool):  # type: ignore[no-untyped-def]
-    from scanner.guard.install import InstallError, plan
+    from scanner.guard.install import InstallError, extra_layers, plan
 
     out = []
     for agent in agents:
         try:
             out.append(plan(agent, scope=scope, workspace=workspace, home=home, remove=remove))
+            out.extend(extra_layers(agent, scope=scope, workspace=workspace, home=home, remove=remove))
         except InstallError as exc:
             print(f"credreach: error: {agent}: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None

@@ -121,6 +121,11 @@ def judge(op: Operation, reach: ReachMap | None, task_env: str | None, policy: p
         if cls == envclass.UNKNOWN:
             cls = pol.LOCAL_UNKNOWN
         target_text = (op.summary or op.operation)
+    elif op.target_kind == "branch" and hint_classes:
+        # A git branch's class is its name (main is production, feature/x development): the
+        # credential pushing it reaches the whole repository, which says nothing about the branch.
+        cls = envclass.strictest(hint_classes)
+        target_text = f"branch {', '.join(f'`{t}`' for t in op.targets[:3])} (class {cls} from its name)"
     elif target_resources:
         groups = _shared(target_resources)
         classes = []

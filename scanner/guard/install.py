@@ -204,3 +204,56 @@ def installed_command(agent: str, path: Path) -> str | None:
                     if ours(command):
                         return str(command)
     return None
+
+
+# --- second layers where the hook alone is not enforced everywhere --------------------------------
+# Codex: some builds ignore a hook's deny (openai/codex#39872, #27833); exec-policy rules are a
+# separate enforcement point. Gemini: the policy engine denies before any hook runs; only the user
+# tier works (workspace policies are non-functional, google-gemini/gemini-cli#18186). Both are
+# prefix lists, so they hold only the plain spellings; the hook is still what sees through wrappers.
+
+_LAYER_MARKER = "credreach guard second layer"
+_PREFIXES = (
+    ("railway", ("volume", "environment", "service"), "delete"), ("railway", "delete"), ("railway", "down"),
+    ("terraform", "destroy"), ("pulumi", "destroy"), ("prisma", "migrate", "reset"), ("drizzle-kit", "drop"),
+    ("heroku", "pg:reset"), ("heroku", "apps:destroy"), ("fly", "apps", "destroy"), ("vercel", "remove"),
+    ("supabase", "db", "reset"), ("gh", "repo", "delete"), ("kubectl", "delete"), ("helm", "uninstall"),
+)
+
+
+def _codex_rules() -> str:
+    lines = [f"# {_LAYER_MARKER}: destructive commands are forbidden here too; the credreach hook judges the rest.",
+             "# Written by `credreach guard install --agent codex`; removed by `credreach guard uninstall`."]
+    for prefix in _PREFIXES:
+        pattern = ", ".join(json.dumps(list(p)) if isinstance(p, tuple) else json.dumps(p) for p in prefix)
+        lines.append(f"prefix_rule(pattern = [{pattern}], decision = \"forbidden\", justification = "
+                     "\"Destructive: ask the user (credreach guard). Use a credential scoped to the task.\")")
+    return "\n".join(lines) + "\n"
+
+
+def _gemini_policy() -> str:
+    lines = [f"# {_LAYER_MARKER}: written by `credreach guard install --agent gemini --scope user`."]
+    for prefix in _PREFIXES:
+        variants = [[]]  # type: list[list[str]]
+        for part in prefix:
+            variants = [v + [p] for v in variants for p in (part if isinstance(part, tuple) else (part,))]
+        for words in variants:
+            lines += ["", "[[rule]]", 'toolName = "run_shell_command"',
+                      f"commandPrefix = {json.dumps(' '.join(words))}", 'decision = "deny"', "priority = 100"]
+    return "\n".join(lines) + "\n"
+
+
+def extra_layers(agent: str, *, scope: str, workspace: Path, home: Path, remove: bool = False) -> list[Change]:
+    if agent == "codex":
+        base = workspace / ".codex" if scope == "project" else home / ".codex"
+        path, text = base / "rules" / "credreach.rules", _codex_rules()
+    elif agent == "gemini" and scope == "user":
+        path, text = home / ".gemini" / "policies" / "credreach.toml", _gemini_policy()
+    else:
+        return []
+    if path.is_symlink():
+        raise InstallError(f"{path} is a symbolic link; credreach does not write through links")
+    before = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+    if before is not None and _LAYER_MARKER not in before:
+        raise InstallError(f"{path} exists and was not written by credreach; leaving it alone")
+    return [Change(agent, path, before, None if remove else text, 0o644)]

@@ -23,7 +23,6 @@ from scanner.sources.base import Document, Sink
 from scanner.sources.files import display_path
 from scanner.sources.git import AddedLine, GitError, _run, added_lines, staged_lines
 
-
 FETCH_HINT = ("fetch the history: `fetch-depth: 0` in actions/checkout, `GIT_DEPTH: 0` in GitLab CI, "
               "or `git fetch --unshallow` (plus `git fetch origin BRANCH` for the base branch)")
 

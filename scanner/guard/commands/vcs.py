@@ -47,8 +47,11 @@ def git(name: str, args: list[str], cmd: SimpleCommand, ctx: Ctx) -> None:
     delete = common.has(push_args, "--delete", "-d", "--prune") or any(r.startswith(":") for r in refs)
     branches = [r.lstrip("+:").split(":")[-1].removeprefix("refs/heads/") for r in refs] or ["(current branch)"]
     action = DELETE if force or delete else WRITE
-    classes = [envclass.classify(b) for b in branches]
-    hints = tuple(b for b, c in zip(branches, classes, strict=True) if c != envclass.UNKNOWN)
+    # A branch named like an environment has that class; any other named branch (feature/x) is
+    # development: pushing it is routine. The current branch, unnamed here, stays unknown.
+    classes = [envclass.classify(b) if envclass.classify(b) != envclass.UNKNOWN or b.startswith("(")
+               else envclass.DEVELOPMENT for b in branches]
+    hints = tuple(c for c in classes if c != envclass.UNKNOWN)
     verb = "delete branch" if delete else "force-push" if force else "push"
     target = f"branch {', '.join(branches)}"
     ctx.add(Operation("git", f"git {verb}", action, "branch", tuple(branches), hints,
