@@ -1,170 +1,193 @@
-"""Build the benchmark corpus from real public source text fetched from package registries.
+"""Build the benchmark corpora from real trees nobody here wrote, without any download.
 
-Two corpora under ``bench/.work/corpus/`` (gitignored; nothing here is committed):
+Corpora under ``bench/.work/corpus/`` (gitignored; nothing here is committed):
 
-``registry/``
-    Unpacked source distributions of large PyPI packages (``pip download --no-deps
-    --no-binary NAMES``) and large npm packages (``npm pack``): real code, docs, JSON data,
-    minified bundles and the odd binary, several hundred MB. Versions are pinned so two runs
-    measure the same bytes.
-``workspace/``
-    A workspace-sized git repository: one unpacked sdist committed in several steps (files
-    added, edited, deleted), so ``--git-history`` has a real history to read. Two obviously fake,
-    token-shaped strings are committed and later removed, so a history scan has something to find.
+``small`` / ``medium`` / ``large``
+    About 20 MB / 200 MB / 1 GB of regular files copied from the Python ``site-packages`` of
+    the environment credreach's tests run in (code, docs, JSON data, the odd binary), plus every
+    tree given with ``--tree`` (a clone of gitleaks, trufflehog, ...). Files are taken in a fixed
+    pseudo-random order (by SHA-1 of their path) so each corpus mixes every package, and two
+    builds hold the same bytes. When the sources hold less than the target (``large``), they are
+    copied again under ``copy-N/``: real copies, not links (scanners skip hard-linked
+    duplicates). ``__pycache__`` is left out (compiled bytecode, skipped by everyone alike).
+``history``
+    A git repository whose history is real text: ~60 MB of those files committed in 40 commits,
+    every fifth commit also editing files committed before (so blobs have several versions), an
+    env file with two obviously fake tokens committed and later deleted. ``--git-history`` rows
+    scan it; MB/s there is the bytes of all distinct blobs ÷ wall time.
+``redos``
+    One 30 KB Go file shaped like gitleaks' ``cmd/generate/config/rules/jwt.go``: valid JWTs in
+    backquoted test cases padded with blanks to a ``// gitleaks:allow`` comment. detect-secrets'
+    ``is_indirect_reference`` filter takes ~2 s per such line; credreach must not.
 
-Usage: ``python bench/build_corpus.py [--only registry|workspace] [--force]``.
+Usage: ``python bench/build_corpus.py [--only NAME] [--tree PATH ...] [--force]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import json
 import os
+import random
 import shutil
 import subprocess
-import sys
-import tarfile
-import tempfile
-import zipfile
+import sysconfig
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 WORK = BENCH / ".work"
 CORPUS = WORK / "corpus"
+SIZES = {"small": 20_000_000, "medium": 200_000_000, "large": 1_000_000_000}
+HISTORY_BYTES = 60_000_000
+HISTORY_COMMITS = 40
+MAX_FILE = 64 * 1024 * 1024
 
-PYPI = (
-    "Django==5.1.3", "sympy==1.13.3", "botocore==1.29.165", "ansible-core==2.17.6",
-    "transformers==4.46.2", "networkx==3.4.2", "Twisted==24.10.0", "azure-mgmt-network==25.4.0",
-)
-NPM = (
-    "typescript@5.6.3", "three@0.170.0", "lodash@4.17.21", "rxjs@7.8.1", "pdfjs-dist@4.8.69",
-    "moment@2.30.1", "eslint@9.14.0",
-)
-WORKSPACE_SDIST = "ansible-core==2.17.6"
+FAKE_GH = "ghp_" + "FAKEfakeFAKEfakeFAKEfakeFAKEfake1234"  # assembled: obviously fake, token-shaped
+FAKE_AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's own documentation example
 
 
-def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL)
+def site_packages() -> Path:
+    return Path(sysconfig.get_paths()["purelib"])
 
 
-def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
-    """Regular files and directories only, never outside the target (no links, no devices)."""
-    out = []
-    for member in tar.getmembers():
-        name = member.name
-        if name.startswith("/") or ".." in Path(name).parts:
-            continue
-        if member.isfile() or member.isdir():
-            out.append(member)
-    return out
+def source_files(trees: list[Path]) -> list[tuple[Path, Path, int]]:
+    """(tree, file, size) of every regular file in the trees, in a fixed mixed order."""
+    found: list[tuple[str, Path, Path, int]] = []
+    for tree in trees:
+        for dirpath, dirnames, filenames in os.walk(tree):
+            dirnames[:] = sorted(d for d in dirnames if d not in {"__pycache__", ".git"})
+            for name in filenames:
+                path = Path(dirpath) / name
+                try:
+                    if path.is_symlink() or not path.is_file():
+                        continue
+                    size = path.stat().st_size
+                except OSError:
+                    continue
+                if size > MAX_FILE:
+                    continue
+                rel = str(path.relative_to(tree))
+                found.append((hashlib.sha1(f"{tree.name}/{rel}".encode()).hexdigest(), tree, path, size))
+    found.sort()
+    return [(tree, path, size) for _, tree, path, size in found]
 
 
-def unpack(archive: Path, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    if archive.name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(target)
-        return
-    with tarfile.open(archive) as tar:
-        tar.extractall(target, members=_safe_members(tar), filter="data")
-
-
-def pip_sdists(specs: tuple[str, ...], dest: Path) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
-    # --no-binary names only the packages themselves: their build backends still come as wheels.
-    names = ",".join(spec.split("==")[0] for spec in specs)
-    run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", names,
-         "--dest", str(dest), *specs])
-    return sorted(p for p in dest.iterdir() if p.name.endswith((".tar.gz", ".zip", ".tar.bz2")))
-
-
-def npm_tarballs(specs: tuple[str, ...], dest: Path) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
-    run(["npm", "pack", "--silent", "--pack-destination", str(dest), *specs], cwd=dest)
-    return sorted(dest.glob("*.tgz"))
-
-
-def build_registry(force: bool) -> Path:
-    root = CORPUS / "registry"
+def build_sized(name: str, target: int, trees: list[Path], force: bool) -> Path:
+    root = CORPUS / name
     if root.exists() and not force:
         print(f"{root} exists (use --force to rebuild)")
         return root
     shutil.rmtree(root, ignore_errors=True)
-    downloads = WORK / "downloads"
-    shutil.rmtree(downloads, ignore_errors=True)  # only the pinned set below, nothing stale
-    for archive in pip_sdists(PYPI, downloads / "pypi"):
-        unpack(archive, root / "pypi")
-    for archive in npm_tarballs(NPM, downloads / "npm"):
-        name = archive.name.removesuffix(".tgz")
-        unpack(archive, root / "npm" / name)
-    _drop_vendored_dirs(root)
+    files = source_files(trees)
+    total = copy = 0
+    while total < target and files:
+        for tree, path, size in files:
+            if total >= target:
+                break
+            prefix = root / (f"copy-{copy}" if copy else "") / tree.name
+            destination = prefix / path.relative_to(tree)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copyfile(path, destination)
+            except OSError:
+                continue
+            total += size
+        copy += 1
+    print(f"{name}: {total / 1e6:.1f} MB")
     return root
-
-
-def _drop_vendored_dirs(root: Path) -> None:
-    """Directories some scanners skip by default (node_modules, venvs) would make the run unequal."""
-    for dirpath, dirnames, _ in os.walk(root):
-        for name in list(dirnames):
-            if name in {"node_modules", ".venv", "venv", "__pycache__", ".git"}:
-                shutil.rmtree(Path(dirpath) / name)
-                dirnames.remove(name)
-
-
-FAKE_GH = "ghp_" + "FAKEfakeFAKEfakeFAKEfakeFAKEfake1234"  # assembled: obviously fake, token-shaped
-FAKE_AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's own documentation example
 
 
 def git(repo: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
            "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
-    run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args], cwd=repo, env=env)
+    subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args], cwd=repo,
+                   env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def build_workspace(force: bool) -> Path:
-    root = CORPUS / "workspace"
+def build_history(trees: list[Path], force: bool) -> Path:
+    root = CORPUS / "history"
     if root.exists() and not force:
         print(f"{root} exists (use --force to rebuild)")
         return root
     shutil.rmtree(root, ignore_errors=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        (archive,) = pip_sdists((WORKSPACE_SDIST,), Path(tmp))
-        unpack(archive, Path(tmp) / "src")
-        (src,) = (Path(tmp) / "src").iterdir()
-        shutil.copytree(src, root)
+    root.mkdir(parents=True)
     git(root, "init", "-q")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
-    half = len(files) // 2
-    git(root, "add", "--", *[str(p.relative_to(root)) for p in files[:half]])
-    git(root, "commit", "-q", "-m", "first half")
-    leak = root / "deploy.env"
-    leak.write_text(f"GITHUB_TOKEN={FAKE_GH}\nAWS_ACCESS_KEY_ID={FAKE_AWS_ID}\n")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "rest, with a leaked env file")
-    for path in files[: len(files) // 4]:
-        if path.suffix in {".py", ".md", ".rst", ".txt"}:
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write("\n# edited in history\n")
-    leak.unlink()
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "edit a quarter, remove the leak")
+    chosen, total = [], 0
+    for tree, path, size in source_files(trees):
+        if total >= HISTORY_BYTES:
+            break
+        chosen.append((tree, path))
+        total += size
+    per_commit = max(1, len(chosen) // HISTORY_COMMITS)
+    written: list[Path] = []
+    for commit in range(HISTORY_COMMITS):
+        for tree, path in chosen[commit * per_commit:(commit + 1) * per_commit]:
+            destination = root / tree.name / path.relative_to(tree)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+            written.append(destination)
+        if commit % 5 == 4:  # edit earlier text files: more versions of the same paths
+            for destination in written[commit::97]:
+                if destination.suffix in {".py", ".txt", ".md", ".rst", ".cfg"}:
+                    with destination.open("a", encoding="utf-8") as fh:
+                        fh.write(f"\n# edited in commit {commit}\n")
+        if commit == 10:
+            (root / "deploy.env").write_text(f"GITHUB_TOKEN={FAKE_GH}\nAWS_ACCESS_KEY_ID={FAKE_AWS_ID}\n")
+        if commit == 20:
+            (root / "deploy.env").unlink()
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", f"step {commit}")
+    print(f"history: {len(chosen)} files in {HISTORY_COMMITS} commits, {total / 1e6:.1f} MB of work tree")
+    return root
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def build_redos(force: bool) -> Path:
+    root = CORPUS / "redos"
+    if root.exists() and not force:
+        print(f"{root} exists (use --force to rebuild)")
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rng = random.Random(1)
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    shapes = ['`"access_token": "{}"`,', '`TokenIssuer = "{}"`,', "`{}`,", '`"idToken": "{}",`,',
+              '`curl -H "Authorization: Bearer {}" "http://127.0.0.1:8080/api/v2/dumpdata?output-data=1"`,']
+    lines = ["package rules", "", "func JWT() *config.Rule {", "\ttps := []string{"]
+    while sum(len(line) + 1 for line in lines) < 30_000:
+        claims = {"sub": _b64(bytes(rng.randrange(256) for _ in range(rng.randrange(40, 240)))), "iat": 1516239022}
+        token = f"{header}.{_b64(json.dumps(claims).encode())}.{_b64(bytes(rng.randrange(256) for _ in range(32)))}"
+        line = "\t\t" + rng.choice(shapes).format(token)
+        lines.append(line + " " * max(1, 900 - len(line)) + "// gitleaks:allow")
+    lines += ["\t}", "\treturn validate(r, tps, nil)", "}", ""]
+    (root / "jwt.go").write_text("\n".join(lines))
+    print(f"redos: {(root / 'jwt.go').stat().st_size} bytes")
     return root
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=("registry", "workspace"))
+    parser.add_argument("--only", action="append", choices=(*SIZES, "history", "redos"))
+    parser.add_argument("--tree", action="append", type=Path, default=[],
+                        help="another real source tree to include (repeatable)")
     parser.add_argument("--force", action="store_true", help="rebuild even if present")
     args = parser.parse_args()
     CORPUS.mkdir(parents=True, exist_ok=True)
-    if args.only in (None, "registry"):
-        build_registry(args.force)
-    if args.only in (None, "workspace"):
-        build_workspace(args.force)
-    for sub in sorted(CORPUS.iterdir()):
-        files = [p for p in sub.rglob("*") if p.is_file() and not p.is_symlink()]
-        size = sum(p.stat().st_size for p in files)
-        print(f"{sub.name}: {len(files)} files, {size / 1e6:.1f} MB")
+    trees = [site_packages(), *(t.resolve() for t in args.tree)]
+    wanted = args.only or [*SIZES, "history", "redos"]
+    for name in wanted:
+        if name in SIZES:
+            build_sized(name, SIZES[name], trees, args.force)
+        elif name == "history":
+            build_history(trees, args.force)
+        else:
+            build_redos(args.force)
 
 
 if __name__ == "__main__":

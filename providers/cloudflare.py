@@ -3,51 +3,119 @@
 Why this order: ``/user/tokens/verify`` (or ``/accounts/{id}/tokens/verify`` for account-owned
 ``cfat_`` tokens) proves the token and yields its id. ``GET .../tokens/{id}`` returns the policies
 (permission groups + resources) exactly, but only for a token holding "API Tokens Read/Write".
-Otherwise reach is inferred from ``GET /zones`` (each zone lists the caller's legacy permissions,
-e.g. ``#dns_records:edit``) and ``GET /accounts``; those capabilities are marked uncertain.
+Otherwise reach is inferred from ``GET /zones`` (each zone lists legacy, membership-based
+permissions, e.g. ``#dns_records:edit``) and ``GET /accounts``; those capabilities are possible,
+with a note naming the doc that leaves them open.
+
+Lists are read whole: ``/zones`` and ``/accounts`` page by ``page``/``per_page`` (at most 50) and
+``result_info.total_pages`` (providers.base.ResultInfo); a list cut short is reported.
+Permission groups are mapped from Cloudflare's documented list
+(https://developers.cloudflare.com/fundamentals/api/reference/permissions/; "Edit is full CRUDL
+(create, read, update, delete, list) access", developers.cloudflare.com/fundamentals/api/get-started/
+create-token/): DNS Write deletes DNS records, Zone Write deletes the zone, Workers Scripts / R2 /
+D1 / KV / Pages Write delete data,
+Account Settings / Memberships / API Tokens Write administer. A zone permission granted on an
+account ("all zones of an account") reaches that account's zones, never the account itself.
 Reference: shared/reference/providers.md §12.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from providers.base import (
     Introspection,
+    Listing,
     Provider,
     ProviderContext,
     ProviderError,
     Response,
+    ResultInfo,
     classify_environment,
     invalid,
     live,
+    paginate,
     status_problem,
     unverifiable,
 )
 from scanner.model import Action, BlastRadius, Capability, Credential, Resource
 
-# Permission groups whose write means control of the account, money, or destruction of data.
-_ADMIN_GROUPS = ("API Tokens", "Account Settings", "Memberships", "User Details", "Access: Organizations",
-                 "Account Rulesets")
-_BILLING_GROUPS = ("Billing",)
-_DESTRUCTIVE_GROUPS = ("Zone", "Workers R2 Storage", "D1", "Workers KV Storage", "Cloudflare Pages",
-                       "Account Firewall Access Rules")
-_LEGACY_ACTIONS = {"edit": Action.WRITE, "purge": Action.WRITE, "read": Action.READ}
+PERMISSIONS_DOC = "developers.cloudflare.com/fundamentals/api/reference/permissions/"
+TOKEN_DOC = "developers.cloudflare.com/api/resources/user/subresources/tokens/methods/get/"
+PER_PAGE = "50"
+"""Largest page ``/zones`` and ``/accounts`` accept (Cloudflare: per_page 5-50)."""
+ZONE_KEY = "com.cloudflare.api.account.zone."
+ACCOUNT_KEY = "com.cloudflare.api.account."
+USER_KEY = "com.cloudflare.api.user"
 
 
-def _group_action(name: str) -> Action:
-    """Action for a permission group name such as ``DNS Write`` or ``Zone Read``."""
-    base, _, verb = name.rpartition(" ")
-    verb = verb.lower()
-    if verb == "read":
-        return Action.READ
-    if verb == "delete" or base in _DESTRUCTIVE_GROUPS:
-        return Action.DELETE
-    if base in _ADMIN_GROUPS:
-        return Action.ADMIN
-    if base in _BILLING_GROUPS:
-        return Action.BILLING
-    return Action.WRITE
+@dataclass(frozen=True)
+class Group:
+    """What a permission group's write allows, per Cloudflare's permission list."""
+
+    action: Action
+    does: str
+    zone: bool = False
+    """A zone permission (scope ``com.cloudflare.api.account.zone``): it acts on zones, not accounts."""
+
+
+# Base name (without Read/Write/Edit) -> what its write allows. Zone-scoped groups first.
+GROUPS: dict[str, Group] = {
+    "DNS": Group(Action.DELETE, "create, edit and delete DNS records", zone=True),
+    "Zone": Group(Action.DELETE, "edit and delete the zone", zone=True),
+    "Zone Settings": Group(Action.WRITE, "change zone settings", zone=True),
+    "Zone WAF": Group(Action.WRITE, "change WAF rules", zone=True),
+    "Firewall Services": Group(Action.WRITE, "change firewall rules", zone=True),
+    "Page Rules": Group(Action.WRITE, "change page rules", zone=True),
+    "SSL and Certificates": Group(Action.WRITE, "change certificates and custom hostnames", zone=True),
+    "Workers Routes": Group(Action.WRITE, "route zone traffic to Workers", zone=True),
+    "Load Balancers": Group(Action.WRITE, "change load balancers", zone=True),
+    "Cache Purge": Group(Action.WRITE, "purge the cache", zone=True),
+    "Cache Settings": Group(Action.WRITE, "change cache settings", zone=True),
+    "Custom Hostnames": Group(Action.WRITE, "change custom hostnames", zone=True),
+    "Transform Rules": Group(Action.WRITE, "change transform rules", zone=True),
+    "Config Rules": Group(Action.WRITE, "change configuration rules", zone=True),
+    "Logs": Group(Action.WRITE, "change log jobs", zone=True),
+    "Workers Scripts": Group(Action.DELETE, "deploy and delete Workers scripts"),
+    "Workers R2 Storage": Group(Action.DELETE, "delete R2 buckets and objects"),
+    "D1": Group(Action.DELETE, "delete D1 databases"),
+    "Workers KV Storage": Group(Action.DELETE, "delete KV namespaces and values"),
+    "Cloudflare Pages": Group(Action.DELETE, "delete Pages projects and deployments"),
+    "Account Firewall Access Rules": Group(Action.DELETE, "delete account firewall access rules"),
+    "Account Settings": Group(Action.ADMIN, "change account settings"),
+    "Account Rulesets": Group(Action.ADMIN, "change account-wide rulesets"),
+    "Access: Organizations, Identity Providers, and Groups": Group(Action.ADMIN, "change Access login"),
+    "Access: Apps and Policies": Group(Action.ADMIN, "change Access applications and policies"),
+    "Account API Tokens": Group(Action.ADMIN, "create tokens with the account's permissions"),
+    "API Tokens": Group(Action.ADMIN, "create tokens with any of the user's permissions"),
+    "Memberships": Group(Action.ADMIN, "change the user's account memberships"),
+    "User Details": Group(Action.ADMIN, "change the user's details"),
+    "Billing": Group(Action.BILLING, "change billing"),
+}
+_WRITE_VERBS = ("write", "edit", "delete", "revoke")
+_LEGACY = {
+    # legacy zone permission -> (action, what Cloudflare's permission list says the matching group does)
+    "zone:edit": (Action.DELETE, "Zone Write: edit and delete the zone"),
+    "dns_records:edit": (Action.DELETE, "DNS Write: create, edit and delete DNS records"),
+    "worker:edit": (Action.DELETE, "Workers Scripts Write: deploy and delete Workers scripts"),
+}
+
+
+def group_for(name: str) -> tuple[Action, str, bool]:
+    """(action, operation text, zone-scoped) for a permission group name like ``DNS Write``."""
+    base, _, verb = name.strip().rpartition(" ")
+    if not base:
+        base, verb = name.strip(), ""
+    known = GROUPS.get(base)
+    zone = known.zone if known else False
+    if verb.lower() == "read":
+        return Action.READ, name, zone
+    if verb.lower() not in _WRITE_VERBS and known is None:
+        known = GROUPS.get(name.strip())  # a group named without a verb, e.g. "Cache Purge"
+    if known is None:
+        return Action.WRITE, name, zone
+    return known.action, f"{name}: {known.does}", known.zone
 
 
 class CloudflareProvider(Provider):
@@ -86,35 +154,38 @@ class CloudflareProvider(Provider):
             detail = ctx.http.get(f"{prefix}/{token_id}", headers=headers) if token_id else None
             readable = detail is not None and detail.status == 200
             policies = _result(detail).get("policies") if readable else None
-            zones = self._list(ctx, headers, "/zones")
-            accounts = self._list(ctx, headers, "/accounts")
+            zones = self._list(ctx, headers, "/zones", "zones")
+            accounts = self._list(ctx, headers, "/accounts", "accounts")
         except ProviderError as exc:
             return unverifiable(str(exc), endpoint)
         token_type = "account API token" if prefix.startswith("/accounts") else "user API token"
         return live("Cloudflare reports the token active", endpoint,
                     _blast(token_type, token_id, policies, zones, accounts))
 
-    def _list(self, ctx: ProviderContext, headers: dict[str, str], path: str) -> list[dict[str, Any]]:
-        response = ctx.http.get(path, headers=headers, params={"per_page": "50"})
-        if response.status != 200:
-            return []
-        data = response.json()
-        items = data.get("result") if isinstance(data, dict) else None
-        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    def _list(self, ctx: ProviderContext, headers: dict[str, str], path: str, what: str) -> Listing:
+        return paginate(ctx.http, path, ResultInfo(), what=what, headers=headers, params={"per_page": PER_PAGE})
 
 
-def _blast(token_type: str, token_id: str, policies: Any, zones: list[dict[str, Any]],
-           accounts: list[dict[str, Any]]) -> BlastRadius:
-    zone_res = {str(z.get("id")): Resource("zone", str(z.get("name")), env_class=classify_environment(
-        str(z.get("name"))), parent=f"account {(z.get('account') or {}).get('name')}"
-        if (z.get("account") or {}).get("name") else None) for z in zones if z.get("name")}
+def _dicts(listing: Listing) -> list[dict[str, Any]]:
+    return [i for i in listing.items if isinstance(i, dict)] if listing.ok else []
+
+
+def _blast(token_type: str, token_id: str, policies: Any, zone_list: Listing,
+           account_list: Listing) -> BlastRadius:
+    zones = _dicts(zone_list)
+    accounts = _dicts(account_list)
+    zone_res = {str(z.get("id")): _zone_resource(z) for z in zones if z.get("name")}
+    zone_account = {str(z.get("id")): str((z.get("account") or {}).get("id") or "") for z in zones}
     acct_res = {str(a.get("id")): Resource("account", str(a.get("name") or a.get("id"))) for a in accounts}
     resources = tuple(zone_res.values()) + tuple(acct_res.values())
     caps: list[Capability] = []
     scopes: list[str] = []
     notes: list[str] = []
-    unknowns: list[str] = []
+    unknowns = [s for s in (zone_list.shortfall(), account_list.shortfall()) if s]
+    if zone_res:
+        notes.append("Cloudflare zones carry no environment field: zone classes come from zone names.")
     if isinstance(policies, list):
+        reach = _Reach(zone_res, zone_account, acct_res)
         for policy in policies:
             if not isinstance(policy, dict):
                 continue
@@ -123,25 +194,31 @@ def _blast(token_type: str, token_id: str, policies: Any, zones: list[dict[str, 
             if policy.get("effect") == "deny":
                 notes.append(f"Deny policy: {', '.join(groups)}.")
                 continue
-            reached = _policy_resources(policy.get("resources") or {}, zone_res, acct_res)
+            resources_spec = policy.get("resources") or {}
             for group in groups:
+                action, operation, zone_scoped = group_for(group)
                 scopes.append(group)
-                caps.append(Capability(_group_action(group), group, reached))
-        notes.append("Permissions read from the token's own policies (it holds API Tokens Read).")
-        if any(c.operation == "DNS Write" for c in caps):
-            notes.append("DNS Write: it can repoint your domains (traffic hijack, certificate issuance).")
+                caps.append(Capability(action, operation, reach.of(resources_spec, zone_scoped)))
+        notes.append("Permissions read from the token's own policies (it holds API Tokens Read); "
+                     f"each permission group as Cloudflare documents it ({PERMISSIONS_DOC}).")
+        if any(c.operation.startswith("DNS ") and c.action is Action.DELETE for c in caps):
+            notes.append("DNS Write: it can delete and repoint your domains' records (outage, traffic hijack, "
+                         "certificate issuance).")
         if any(c.operation.startswith("API Tokens") and c.action is Action.ADMIN for c in caps):
             notes.append("API Tokens Write: it can mint new tokens with any of your permissions.")
+        unknowns.extend(reach.unknowns)
     else:
+        open_by = (f"the zone's legacy, membership-based permissions; the token's own groups need API Tokens "
+                   f"Read to be read ({TOKEN_DOC})")
         for zone in zones:
             res = zone_res.get(str(zone.get("id")))
             for perm in zone.get("permissions") or []:
-                resource, _, verb = str(perm).lstrip("#").partition(":")
-                action = _LEGACY_ACTIONS.get(verb, Action.WRITE)
-                if resource == "zone" and verb == "edit":
-                    action = Action.DELETE
+                key = str(perm).lstrip("#")
+                resource, _, verb = key.partition(":")
+                action, operation = _LEGACY.get(key, (Action.READ if verb == "read" else Action.WRITE, ""))
                 if res is not None:
-                    caps.append(Capability(action, str(perm), (res,), certain=False))
+                    caps.append(Capability(action, f"{perm} ({operation})" if operation else str(perm), (res,),
+                                           certain=False, note=open_by))
         unknowns.append("the token's exact permission groups (it cannot read API Tokens); zone "
                         "permissions below are the account member's, the token may hold fewer")
     return BlastRadius(identity=None, token_type=f"{token_type} {token_id}".strip(), scopes=tuple(scopes),
@@ -149,30 +226,67 @@ def _blast(token_type: str, token_id: str, policies: Any, zones: list[dict[str, 
                        unknowns=tuple(unknowns))
 
 
-def _policy_resources(resources: dict[str, Any], zones: dict[str, Resource],
-                      accounts: dict[str, Resource]) -> tuple[Resource, ...]:
-    out: list[Resource] = []
-    for key in resources:
-        key = str(key)
-        if key.startswith("com.cloudflare.api.account.zone."):
-            zone_id = key.rsplit(".", 1)[-1]
-            out.extend(zones.values() if zone_id == "*" else
-                       [zones.get(zone_id, Resource("zone", zone_id))])
-        elif key.startswith("com.cloudflare.api.account."):
-            account_id = key.rsplit(".", 1)[-1]
-            out.extend(accounts.values() if account_id == "*" else
-                       [accounts.get(account_id, Resource("account", account_id))])
-        elif key.startswith("com.cloudflare.api.user"):
-            out.append(Resource("user", "token owner"))
-    return tuple(dict.fromkeys(out))
+def _zone_resource(zone: dict[str, Any]) -> Resource:
+    account = (zone.get("account") or {}).get("name")
+    name = str(zone.get("name"))
+    return Resource("zone", name, env_class=classify_environment(name),
+                    parent=f"account {account}" if account else None, env_basis="name")
+
+
+class _Reach:
+    """Policy resources -> the zones and accounts they name (Cloudflare's resource keys)."""
+
+    def __init__(self, zones: dict[str, Resource], zone_account: dict[str, str],
+                 accounts: dict[str, Resource]) -> None:
+        self.zones = zones
+        self.zone_account = zone_account
+        self.accounts = accounts
+        self.unknowns: list[str] = []
+
+    def _zones_of(self, account_id: str) -> list[Resource]:
+        found = [r for zid, r in self.zones.items() if account_id == "*" or self.zone_account.get(zid) == account_id]
+        if not found:
+            name = self.accounts[account_id].name if account_id in self.accounts else account_id
+            self.unknowns.append(f"a policy covers all zones of account `{name}`, but none of them were listed")
+        return found
+
+    def _zone(self, zone_id: str, account_id: str = "*") -> list[Resource]:
+        if zone_id == "*":
+            return self._zones_of(account_id)
+        return [self.zones.get(zone_id, Resource("zone", zone_id))]
+
+    def of(self, spec: Any, zone_scoped: bool) -> tuple[Resource, ...]:
+        """Resources of one policy for one group: a zone group on an account key reaches the
+        account's zones ("all zones of an account"), nested or flat."""
+        out: list[Resource] = []
+        for raw_key, value in (spec.items() if isinstance(spec, dict) else []):
+            key = str(raw_key)
+            if key.startswith(ZONE_KEY):
+                out.extend(self._zone(key[len(ZONE_KEY):]))
+            elif key.startswith(ACCOUNT_KEY):
+                account_id = key[len(ACCOUNT_KEY):]
+                if isinstance(value, dict):  # {"account.<id>": {"account.zone.*": "*"}}: zones in that account
+                    for inner in value:
+                        inner = str(inner)
+                        if inner.startswith(ZONE_KEY):
+                            out.extend(self._zone(inner[len(ZONE_KEY):], account_id))
+                elif zone_scoped:
+                    out.extend(self._zones_of(account_id))
+                else:
+                    out.extend(self.accounts.values() if account_id == "*" else
+                               [self.accounts.get(account_id, Resource("account", account_id))])
+            elif key.startswith(USER_KEY):
+                out.append(Resource("user", "token owner"))
+        return tuple(dict.fromkeys(out))
 
 
 def _merge(caps: list[Capability]) -> list[Capability]:
     """One capability per (action, operation), resources unioned (several policies may repeat a group)."""
-    merged: dict[tuple[Action, str, bool], list[Resource]] = {}
+    merged: dict[tuple[Action, str, bool, str | None], list[Resource]] = {}
     for cap in caps:
-        merged.setdefault((cap.action, cap.operation, cap.certain), []).extend(cap.resources)
-    return [Capability(a, op, tuple(dict.fromkeys(res)), certain=c) for (a, op, c), res in merged.items()]
+        merged.setdefault((cap.action, cap.operation, cap.certain, cap.note), []).extend(cap.resources)
+    return [Capability(a, op, tuple(dict.fromkeys(res)), certain=c, note=n)
+            for (a, op, c, n), res in merged.items()]
 
 
 def _result(response: Response | None) -> dict[str, Any]:

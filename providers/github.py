@@ -137,6 +137,10 @@ _ACCOUNT_SCOPES: dict[str, tuple[Action, str]] = {
 
 MAX_PAGES = 10
 """At 100 items a page: up to 1000 repositories or orgs per list, then we stop and say so."""
+MAX_GRANT_CHECKS = 20
+"""Public repositories a fine-grained token is asked about (one GET each), at most."""
+FINE_GRAINED_DOC = ("https://docs.github.com/authentication/keeping-your-account-and-data-secure/"
+                    "managing-your-personal-access-tokens#fine-grained-personal-access-tokens")
 _API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _TOKEN_TYPES = {
@@ -226,10 +230,10 @@ class Findings:
     unknowns: list[str] = field(default_factory=list)
 
     def add(self, action: Action, operation: str, resources: Iterable[Resource],
-            certain: bool = True) -> None:
+            certain: bool = True, note: str | None = None) -> None:
         reached = tuple(resources)
         if reached:
-            self.capabilities.append(Capability(action, operation, reached, certain))
+            self.capabilities.append(Capability(action, operation, reached, certain, None if certain else note))
 
     def blast(self) -> BlastRadius:
         return BlastRadius(self.identity, self.token_type, self.scopes, tuple(self.resources),
@@ -376,7 +380,8 @@ class GitHubProvider(Provider):
                 found.notes.append(f"`{scope}`: {sentence}")
 
     def _fine_grained(self, credential: Credential, http: ReadOnlyHttp, found: Findings) -> None:
-        repos = self._repos(credential, http, "/user/repos", found)
+        listed = self._repos(credential, http, "/user/repos", found)
+        repos = self._given(credential, http, listed, found)
         orgs = self._orgs(credential, http, found, with_roles=False)
         found.resources.extend(r.resource() for r in repos)
         found.resources.extend(o for o, _ in orgs)
@@ -385,10 +390,45 @@ class GitHubProvider(Provider):
         found.unknowns.append(
             f"{found.token_type}: its per-repository permission levels (contents, administration, "
             "workflows, secrets) are not readable without writing; write and admin reach are unknown "
-            f"on the {len(repos)} repositories it lists")
+            f"on the {len(repos)} repositories it was given")
         if orgs:
             found.unknowns.append("organization permissions (administration, members) of this token are "
                                   "not readable without writing")
+
+    def _given(self, credential: Credential, http: ReadOnlyHttp, listed: list[Repo],
+               found: Findings) -> list[Repo]:
+        """The repositories a fine-grained token was given, out of what ``/user/repos`` lists.
+
+        GitHub's docs: a fine-grained token reaches one resource owner's repositories (all or the
+        selected ones) and, besides, has read-only access to every public repository, which the list
+        shows alongside (FINE_GRAINED_DOC). A private repository listed was given. A public one
+        counts only if it belongs to the token's owner and answers a read that needs a grant on that
+        repository (``GET /repos/{o}/{r}/collaborators``, Metadata read): public read-only access
+        answers 403 there. Nothing is written to find out.
+        """
+        private = [r for r in listed if r.private]
+        owners = {r.owner for r in private}
+        owner = next(iter(owners)) if len(owners) == 1 else None
+        given = list(private)
+        public = [r for r in listed if not r.private]
+        elsewhere = [r for r in public if owner is not None and r.owner != owner]
+        candidates = [r for r in public if r not in elsewhere and (r.push or r.admin)]
+        unchecked = candidates[MAX_GRANT_CHECKS:]
+        for repo in candidates[:MAX_GRANT_CHECKS]:
+            response = _get(http, credential, f"/repos/{repo.full_name}/collaborators", {"per_page": "1"})
+            if response.status == 200:
+                given.append(repo)
+        not_given = len(public) - (len(given) - len(private)) - len(unchecked)
+        if not_given:
+            found.notes.append(
+                f"{not_given} public repositories GitHub lists beside the token's own are readable by any "
+                "fine-grained token and were not given to this one; no write or admin is claimed on them "
+                f"({FINE_GRAINED_DOC})")
+        if unchecked:
+            names = ", ".join(r.full_name for r in unchecked[:5]) + (" …" if len(unchecked) > 5 else "")
+            found.unknowns.append(f"whether the token was given {len(unchecked)} more public repositories "
+                                  f"you can write to was not checked (limit {MAX_GRANT_CHECKS}): {names}")
+        return given
 
     def _app_user(self, credential: Credential, http: ReadOnlyHttp, found: Findings) -> None:
         response = _get(http, credential, "/user/installations", {"per_page": "100"})
@@ -414,13 +454,15 @@ class GitHubProvider(Provider):
                               "role; effective write reach is inferred, not confirmed")
 
     def _possible_from_roles(self, repos: list[Repo], found: Findings, why: str) -> None:
+        open_by = f"{FINE_GRAINED_DOC} (the token's permission levels are not readable without writing)"
         found.add(Action.WRITE, "contents:write (possible)", [r.resource() for r in repos if r.push],
-                  certain=False)
-        found.add(Action.ADMIN, "administration:write (possible)", [r.resource() for r in repos if r.admin],
-                  certain=False)
-        if any(r.admin for r in repos):
-            admin_count = sum(1 for r in repos if r.admin)
-            found.notes.append(f"the user administers {admin_count} of these repositories; "
+                  certain=False, note=open_by)
+        admins = [r.resource() for r in repos if r.admin]
+        found.add(Action.ADMIN, "administration:write (possible)", admins, certain=False, note=open_by)
+        found.add(Action.DELETE, "administration:write: repository deletion (possible)", admins,
+                  certain=False, note=open_by)
+        if admins:
+            found.notes.append(f"the user administers {len(admins)} of these repositories; "
                                f"whether this token can too depends on {why}, which GitHub does not reveal "
                                "read-only")
 

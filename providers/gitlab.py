@@ -2,9 +2,15 @@
 
 Calls (all GET, base ``https://gitlab.com/api/v4`` or the user's ``--endpoint gitlab=...``):
 ``/personal_access_tokens/self`` (scopes, active, expiry), ``/user`` (identity, admin flag),
-``/projects?membership=true&min_access_level=10`` (projects and access level, paginated with
-``X-Next-Page``). Destructive capability is derived from scopes x access level, because GitLab
-has no read endpoint that says "you may delete this": ``api`` + Owner => delete the project.
+``/groups?min_access_level=N`` (group roles, inherited by the groups' projects and subgroups),
+``/projects?membership=true&min_access_level=10`` (projects and access level), and for the first
+projects ``/projects/:id/environments`` (``tier``: GitLab's own production field) and
+``/projects/:id/protected_branches`` (who may push and force-push); every list read to its last
+page through ``X-Next-Page`` (providers.base.paginate), a cut-short list reported. Destructive
+capability is scopes x access level from GitLab's permissions table
+(https://docs.gitlab.com/user/permissions/), because GitLab has no read endpoint that says "you
+may delete this": ``api`` + Owner => delete the project; Maintainer => protected branches,
+settings, CI/CD variables, but no project deletion.
 Deploy and runner tokens have no read-only introspection call (runner verification is a POST),
 so they are reported unverifiable with what they could do. A self-managed host found next to a
 token is never contacted unless the user names it with ``--endpoint``.
@@ -12,11 +18,13 @@ token is never contacted unless the user names it with ``--endpoint``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from providers.base import (
     Introspection,
+    NextPageHeader,
     Provider,
     ProviderContext,
     ProviderError,
@@ -24,16 +32,19 @@ from providers.base import (
     classify_environment,
     invalid,
     live,
+    paginate,
     status_problem,
     unverifiable,
 )
 from providers.guard import MutationRefused
-from scanner.model import Action, BlastRadius, Capability, Credential, Resource
+from scanner.model import Action, BlastRadius, Capability, Credential, EnvClass, Resource
 from scanner.redact import safe_error
 
-GUEST, DEVELOPER, MAINTAINER, OWNER = 10, 30, 40, 50
+GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
 _LEVEL_NAMES = {5: "minimal", 10: "guest", 20: "reporter", 30: "developer", 40: "maintainer", 50: "owner"}
-MAX_PAGES = 5
+MAX_INSPECTED = 20
+"""Projects whose environments and protected branches are read (two GETs each)."""
+PERMISSIONS_DOC = "docs.gitlab.com/user/permissions/"
 _USER_SCOPES = {"api", "read_api", "read_user"}
 _LIST_SCOPES = {"api", "read_api"}
 
@@ -95,84 +106,194 @@ class GitLabProvider(Provider):
             notes.append(f"bot user `{username}`: the token is bound to {username.split('_bot')[0]}")
         if user.get("is_admin"):
             notes.append("the token's user is a GitLab instance ADMINISTRATOR")
-        unknowns = ["whether protected branches/tags block this token's pushes (not readable per token)"]
-        projects: list[tuple[Resource, int]] = []
+        unknowns: list[str] = []
+        projects: list[_Project] = []
+        groups: list[tuple[Resource, int]] = []
         if _LIST_SCOPES & set(scopes):
-            projects, truncated = _projects(ctx, headers)
-            if truncated:
-                unknowns.append(f"projects beyond the first {MAX_PAGES} pages were not listed")
+            groups = _groups(ctx, headers, unknowns)
+            projects = _projects(ctx, headers, groups, unknowns)
+            _inspect(ctx, headers, projects, unknowns)
         else:
             unknowns.append("which projects the token reaches (listing needs the api or read_api scope)")
         if projects:
             counts: dict[str, int] = {}
-            for _, level in projects:
-                role = _LEVEL_NAMES.get(level, str(level))
+            for project in projects:
+                role = _LEVEL_NAMES.get(project.level, str(project.level))
                 counts[role] = counts.get(role, 0) + 1
             notes.append(f"member of {len(projects)} project(s): "
                          + ", ".join(f"{n} as {role}" for role, n in sorted(counts.items())))
-        caps = _capabilities(set(scopes), projects, bool(user.get("is_admin")), _instance(endpoint))
-        if any(level == MAINTAINER for _, level in projects) and "api" in scopes:
-            unknowns.append("whether maintainers may delete projects on this instance (an admin setting)")
+            notes.append(f"Roles mapped from GitLab's permissions table ({PERMISSIONS_DOC}): only an Owner deletes "
+                         "a project; Maintainers manage protected branches; group roles are inherited by the "
+                         "group's projects and subgroups.")
+        if any(p.env_basis == _TIER_BASIS for p in projects):
+            notes.append("Project classes come from GitLab's own environment tiers where a project has "
+                         "environments, from project paths otherwise.")
+        caps = _capabilities(set(scopes), projects, groups, bool(user.get("is_admin")), _instance(endpoint))
         blast = BlastRadius(identity=username, token_type=token_type, scopes=scopes,
-                            resources=tuple(r for r, _ in projects), capabilities=caps,
-                            notes=tuple(notes), unknowns=tuple(unknowns))
+                            resources=tuple([p.resource for p in projects] + [g for g, _ in groups]),
+                            capabilities=caps, notes=tuple(notes), unknowns=tuple(unknowns))
         return live(f"GitLab token active for {username}", endpoint, blast)
 
 
-def _projects(ctx: ProviderContext, headers: dict[str, str]) -> tuple[list[tuple[Resource, int]], bool]:
-    found: list[tuple[Resource, int]] = []
-    page = "1"
-    for _ in range(MAX_PAGES):
-        resp = ctx.http.get("/projects", headers=headers, params={
-            "membership": "true", "min_access_level": str(GUEST), "per_page": "100",
-            "simple": "false", "page": page})
-        if resp.status != 200:
-            break
-        for project in _list(resp.json()):
-            project = _obj(project)
-            path = str(project.get("path_with_namespace") or project.get("id"))
-            perms = _obj(project.get("permissions"))
-            level = max(_obj(perms.get("project_access")).get("access_level") or 0,
-                        _obj(perms.get("group_access")).get("access_level") or 0)
-            found.append((Resource("project", path, None, classify_environment(path)), int(level)))
-        page = resp.header("X-Next-Page") or ""
-        if not page:
-            return found, False
-    return found, bool(page)
+@dataclass
+class _Project:
+    id: str
+    path: str
+    level: int
+    resource: Resource
+    env_basis: str | None = None
+    protected: list[dict[str, Any]] = field(default_factory=list)
+    """Protected branches (``GET /projects/:id/protected_branches``), when read."""
 
 
-def _capabilities(scopes: set[str], projects: list[tuple[Resource, int]], is_admin: bool,
-                  instance: Resource) -> tuple[Capability, ...]:
+def _paged(ctx: ProviderContext, headers: dict[str, str], path: str, what: str, params: dict[str, str],
+           unknowns: list[str]) -> list[dict[str, Any]]:
+    """Every page of a GitLab list (``X-Next-Page``); a list cut short is reported."""
+    listing = paginate(ctx.http, path, NextPageHeader(), what=what, headers=headers, params=params)
+    shortfall = listing.shortfall()
+    if shortfall:
+        unknowns.append(shortfall)
+    if not listing.ok:
+        if listing.status not in (401, 403, 404):
+            unknowns.append(f"{what} not listed ({listing.problem or 'HTTP ' + str(listing.status)})")
+        return []
+    return [_obj(i) for i in listing.items if isinstance(i, dict)]
+
+
+def _groups(ctx: ProviderContext, headers: dict[str, str], unknowns: list[str]) -> list[tuple[Resource, int]]:
+    """Groups with the token user's level in each: ``min_access_level`` per role, highest wins
+    (the groups API filters by level but does not return it; Reporter reads as Guest here)."""
+    levels: dict[str, tuple[dict[str, Any], int]] = {}
+    for level in (GUEST, DEVELOPER, MAINTAINER, OWNER):
+        for group in _paged(ctx, headers, "/groups", f"groups (at least {_LEVEL_NAMES[level]})",
+                            {"min_access_level": str(level), "per_page": "100"}, unknowns):
+            path = str(group.get("full_path") or group.get("path") or group.get("id"))
+            if level >= levels.get(path, ({}, 0))[1]:
+                levels[path] = (group, level)
+    return [(Resource("group", path, None, classify_environment(path), env_basis="name"), level)
+            for path, (_, level) in levels.items()]
+
+
+def _inherited(namespace: str, groups: list[tuple[Resource, int]]) -> int:
+    """The highest role from a group the namespace is in or under: group roles are inherited."""
+    return max((level for group, level in groups
+                if namespace == group.name or namespace.startswith(group.name + "/")), default=0)
+
+
+def _projects(ctx: ProviderContext, headers: dict[str, str], groups: list[tuple[Resource, int]],
+              unknowns: list[str]) -> list[_Project]:
+    found: list[_Project] = []
+    for project in _paged(ctx, headers, "/projects", "projects",
+                          {"membership": "true", "min_access_level": str(GUEST), "per_page": "100",
+                           "simple": "false"}, unknowns):
+        path = str(project.get("path_with_namespace") or project.get("id"))
+        perms = _obj(project.get("permissions"))
+        namespace = str(_obj(project.get("namespace")).get("full_path") or path.rpartition("/")[0])
+        level = max(int(_obj(perms.get("project_access")).get("access_level") or 0),
+                    int(_obj(perms.get("group_access")).get("access_level") or 0),
+                    _inherited(namespace, groups))
+        basis = "name" if classify_environment(path) is not EnvClass.UNKNOWN else None
+        found.append(_Project(str(project.get("id")), path, level,
+                              Resource("project", path, None, classify_environment(path), env_basis=basis),
+                              basis))
+    return found
+
+
+_TIER_BASIS = "GitLab environment tier"
+_TIERS = {"production": EnvClass.PRODUCTION, "staging": EnvClass.STAGING, "testing": EnvClass.DEVELOPMENT,
+          "development": EnvClass.DEVELOPMENT}
+
+
+def _inspect(ctx: ProviderContext, headers: dict[str, str], projects: list[_Project], unknowns: list[str]) -> None:
+    """Per project (up to MAX_INSPECTED): its environments' ``tier`` (GitLab's own production field)
+    and its protected branches (who may push, force-push)."""
+    for index, project in enumerate(projects):
+        if index >= MAX_INSPECTED:
+            unknowns.append(f"environments and protected branches of {len(projects) - MAX_INSPECTED} more "
+                            f"project(s) were not read (first {MAX_INSPECTED} only)")
+            return
+        pid = quote(project.id, safe="")
+        if project.level >= REPORTER:
+            tiers = [_TIERS.get(str(e.get("tier") or "")) for e in _paged(
+                ctx, headers, f"/projects/{pid}/environments", f"environments of {project.path}",
+                {"per_page": "100"}, unknowns) if e.get("state") != "stopped"]
+            classes = [t for t in tiers if t is not None]
+            if classes:
+                cls = next(c for c in (EnvClass.PRODUCTION, EnvClass.STAGING, EnvClass.DEVELOPMENT) if c in classes)
+                project.resource = replace(project.resource, env_class=cls, env_basis=_TIER_BASIS)
+                project.env_basis = _TIER_BASIS
+        if project.level >= DEVELOPER:
+            project.protected = _paged(ctx, headers, f"/projects/{pid}/protected_branches",
+                                       f"protected branches of {project.path}", {"per_page": "100"}, unknowns)
+
+
+def _push_levels(branch: dict[str, Any], key: str) -> list[int]:
+    return [int(a.get("access_level") or 0) for a in _list(branch.get(key)) if isinstance(a, dict)
+            and a.get("access_level") is not None]
+
+
+def _capabilities(scopes: set[str], projects: list[_Project], groups: list[tuple[Resource, int]],
+                  is_admin: bool, instance: Resource) -> tuple[Capability, ...]:
+    """Scopes x role, from GitLab's permissions table (PERMISSIONS_DOC): Developer pushes to
+    unprotected branches; Maintainer administers the project and deletes protected branches
+    (UI/API); only Owner deletes the project (and, for a group Owner, the group)."""
     def at_least(level: int, top: int = OWNER) -> tuple[Resource, ...]:
-        return tuple(r for r, lv in projects if level <= lv <= top)
+        return tuple(p.resource for p in projects if level <= p.level <= top)
 
     caps: list[Capability] = []
-    everything = tuple(r for r, _ in projects)
+    everything = tuple(p.resource for p in projects)
     if scopes & {"api", "read_api"}:
         caps.append(Capability(Action.READ, "read_api", everything))
     if "read_repository" in scopes or "api" in scopes:
         caps.append(Capability(Action.READ, "read_repository", everything))
+    push_scope = "api" in scopes or "write_repository" in scopes
+    if push_scope and at_least(DEVELOPER):
+        caps.append(Capability(Action.WRITE, "push to unprotected branches (Developer)", at_least(DEVELOPER)))
+    if push_scope:
+        pushes, force = _protected_pushes(projects)
+        if pushes:
+            caps.append(Capability(Action.WRITE, "push to protected branches", tuple(pushes)))
+        if force:
+            caps.append(Capability(Action.DELETE, "force-push to protected branches (rewrites history)",
+                                   tuple(force)))
     if "api" in scopes:
-        if at_least(DEVELOPER):
-            caps.append(Capability(Action.WRITE, "api (push, pipelines, merge requests)",
-                                   at_least(DEVELOPER)))
         if at_least(MAINTAINER):
-            caps.append(Capability(Action.ADMIN, "project settings, CI/CD variables, protected branches",
-                                   at_least(MAINTAINER)))
+            caps.append(Capability(Action.ADMIN, "project settings, CI/CD variables, protected branches "
+                                   "(Maintainer)", at_least(MAINTAINER)))
+            caps.append(Capability(Action.DELETE, "delete protected branches, tags, packages and registry "
+                                   "images (Maintainer, API)", at_least(MAINTAINER)))
         if at_least(OWNER):
-            caps.append(Capability(Action.DELETE, "DELETE /projects/:id", at_least(OWNER)))
-        if at_least(MAINTAINER, MAINTAINER):
-            caps.append(Capability(Action.DELETE, "DELETE /projects/:id", at_least(MAINTAINER, MAINTAINER),
-                                   certain=False))
-    elif "write_repository" in scopes and at_least(DEVELOPER):
-        caps.append(Capability(Action.WRITE, "git push (write_repository)", at_least(DEVELOPER),
-                               certain=False))
+            caps.append(Capability(Action.DELETE, "DELETE /projects/:id (Owner)", at_least(OWNER)))
+        owned = tuple(g for g, level in groups if level >= OWNER)
+        if owned:
+            caps.append(Capability(Action.DELETE, "DELETE /groups/:id (Owner)", owned))
     if "write_registry" in scopes and at_least(DEVELOPER):
         caps.append(Capability(Action.DELETE, "container registry push/delete", at_least(DEVELOPER),
-                               certain=False))
+                               certain=False, note="registry cleanup rules and protected tags are project "
+                               "settings (docs.gitlab.com/user/packages/container_registry/)"))
     if is_admin and scopes & {"api", "sudo", "admin_mode"}:
         caps.append(Capability(Action.ADMIN, "instance administration (admin API, sudo)", (instance,)))
     return tuple(caps)
+
+
+def _protected_pushes(projects: list[_Project]) -> tuple[list[Resource], list[Resource]]:
+    """Protected branches the role may push to, and those it may force-push (``allow_force_push``)."""
+    pushes: list[Resource] = []
+    force: list[Resource] = []
+    for project in projects:
+        for branch in project.protected:
+            levels = _push_levels(branch, "push_access_levels")
+            if not any(0 < level <= project.level for level in levels):
+                continue
+            name = str(branch.get("name"))
+            cls = project.resource.env_class
+            if classify_environment(name) is EnvClass.PRODUCTION and project.env_basis != _TIER_BASIS:
+                cls = EnvClass.PRODUCTION
+            resource = Resource("branch", name, None, cls, f"project {project.path}", project.resource.env_basis)
+            pushes.append(resource)
+            if branch.get("allow_force_push"):
+                force.append(resource)
+    return pushes, force
 
 
 def _deploy_blast() -> BlastRadius:

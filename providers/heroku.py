@@ -2,7 +2,10 @@
 
 Why these calls: ``GET /account`` proves the token and names its owner; ``GET /apps`` and
 ``GET /pipeline-couplings`` name the apps and the pipeline stage (production/staging/development)
-they sit in. Reference: shared/reference/providers.md §16.
+they sit in. Both lists are read whole: sent with a ``Range`` header, an answer of ``206 Partial
+Content`` plus ``Next-Range`` means more, and that page is asked for too
+(https://devcenter.heroku.com/articles/platform-api-reference#ranges). The pipeline stage is
+Heroku's own environment field and wins over the app's name. Reference: shared/reference/providers.md §16.
 
 Not called: ``GET /oauth/authorizations``. It is the only read that shows an OAuth token's scope,
 but its answer carries the access token of every authorization on the account, and credreach never
@@ -13,17 +16,20 @@ write/delete power as possible; a legacy UUID account API key is global by Herok
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import replace
 
 from providers.base import (
     Introspection,
+    Listing,
     Provider,
     ProviderContext,
     ProviderError,
+    RangeHeader,
     Response,
     classify_environment,
     invalid,
     live,
+    paginate,
     status_problem,
     unverifiable,
 )
@@ -34,6 +40,9 @@ _STAGE_CLASS = {"production": EnvClass.PRODUCTION, "staging": EnvClass.STAGING,
                 "development": EnvClass.DEVELOPMENT, "review": EnvClass.DEVELOPMENT,
                 "test": EnvClass.DEVELOPMENT}
 _WRITE_SCOPES = {"global", "write", "write-protected"}
+_RANGES = RangeHeader("id ..; max=1000")
+"""Heroku's documented page request: ids ascending, at most 1000 a page."""
+STAGE_BASIS = "Heroku pipeline stage"
 
 
 class HerokuProvider(Provider):
@@ -63,42 +72,54 @@ class HerokuProvider(Provider):
             info = info if isinstance(info, dict) else {}
             identity = str(info.get("email") or info.get("id") or "") or None
             scopes, token_type, matched = _scopes(credential.secret)
-            apps = self._apps(ctx, headers)
+            shortfalls: list[str] = []
+            apps = self._apps(ctx, headers, shortfalls)
         except ProviderError as exc:
             return unverifiable(str(exc), endpoint)
-        return live("Heroku accepted the token", endpoint,
-                    _blast(identity, scopes, token_type, matched, apps))
+        blast = _blast(identity, scopes, token_type, matched, apps)
+        if shortfalls:
+            blast = replace(blast, notes=blast.notes + tuple(shortfalls), unknowns=blast.unknowns + tuple(shortfalls))
+        return live("Heroku accepted the token", endpoint, blast)
 
-    def _apps(self, ctx: ProviderContext, headers: dict[str, str]) -> list[Resource]:
-        response = ctx.http.get("/apps", headers=headers)
-        if not 200 <= response.status < 300:
+    def _apps(self, ctx: ProviderContext, headers: dict[str, str], shortfalls: list[str]) -> list[Resource]:
+        listing = paginate(ctx.http, "/apps", _RANGES, what="apps", headers=headers)
+        if not listing.ok:
             return []
-        apps = response.json()
-        stages = self._stages(ctx, headers)
+        _short(listing, shortfalls)
+        stages = self._stages(ctx, headers, shortfalls)
         resources: list[Resource] = []
-        for app in apps if isinstance(apps, list) else []:
+        for app in listing.items:
             if not isinstance(app, dict) or not app.get("name"):
                 continue
             name = str(app["name"])
             stage = stages.get(str(app.get("id")))
-            env_class = _STAGE_CLASS.get(stage or "", classify_environment(name))
+            staged = _STAGE_CLASS.get(stage or "")
+            by_name = classify_environment(name)
+            env_class = staged or by_name
+            basis = STAGE_BASIS if staged else ("name" if by_name is not EnvClass.UNKNOWN else None)
             owner = (app.get("team") or {}).get("name") or (app.get("owner") or {}).get("email")
             resources.append(Resource("app", name, environment=stage, env_class=env_class,
                                       parent=f"team {owner}" if (app.get("team") or {}).get("name")
-                                      else (f"account {owner}" if owner else None)))
+                                      else (f"account {owner}" if owner else None), env_basis=basis))
         return resources
 
-    def _stages(self, ctx: ProviderContext, headers: dict[str, str]) -> dict[str, str]:
+    def _stages(self, ctx: ProviderContext, headers: dict[str, str], shortfalls: list[str]) -> dict[str, str]:
         """App id -> pipeline stage; best effort (a token without pipelines gets an empty list)."""
-        response = ctx.http.get("/pipeline-couplings", headers=headers)
-        if not 200 <= response.status < 300:
+        listing = paginate(ctx.http, "/pipeline-couplings", _RANGES, what="pipeline couplings", headers=headers)
+        if not listing.ok:
             return {}
+        _short(listing, shortfalls)
         stages: dict[str, str] = {}
-        data: Any = response.json()
-        for coupling in data if isinstance(data, list) else []:
+        for coupling in listing.items:
             if isinstance(coupling, dict) and isinstance(coupling.get("app"), dict) and coupling.get("stage"):
                 stages[str(coupling["app"].get("id"))] = str(coupling["stage"])
         return stages
+
+
+def _short(listing: Listing, shortfalls: list[str]) -> None:
+    sentence = listing.shortfall()
+    if sentence:
+        shortfalls.append(sentence)
 
 
 def _scopes(secret: str) -> tuple[tuple[str, ...], str, bool | None]:

@@ -26,11 +26,15 @@ from typing import Any, ClassVar
 
 from providers.base import (
     Introspection,
+    Listing,
+    Page,
+    PageFailed,
     Provider,
     ProviderContext,
     ProviderError,
     Response,
     classify_environment,
+    collect,
     invalid,
     live,
     status_problem,
@@ -44,8 +48,17 @@ MAX_REQUESTS = 30
 """Per token. Free plans allow 100 requests an hour; one scan must not spend them all."""
 MAX_WORKSPACES = 10
 MAX_PROJECTS = 15
+PAGE = 100
+"""``first:`` for every Relay connection (the CLI asks ``projects(first: 500)``; 100 keeps answers small)."""
+ENV_PAGE = 25
+"""Environments carry nested instance connections, so they come in smaller pages."""
 
 # --- the only documents this module sends (all `query`) ------------------------------------------
+# Every list is a Relay connection read with `first`/`after` and `pageInfo { hasNextPage endCursor }`
+# (railwayapp/cli src/gql/schema.json; docs.railway.com/integrations/api), through
+# providers.base.collect: a list that stops early says so.
+
+_PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 
 Q_PROJECT_TOKEN = """query credreachProjectToken {
   projectToken { id name projectId environmentId project { id name } environment { id name } }
@@ -54,9 +67,9 @@ Q_PROJECT_TOKEN = """query credreachProjectToken {
 Q_ME = """query credreachMe {
   me { id name email username has2FA
        workspaces { id name plan
-         projects(first: 100) { edges { node { id name } } pageInfo { hasNextPage endCursor } } } }
+         projects(first: %d) { edges { node { id name } } %s } } }
   externalWorkspaces { id name projects { id name } }
-}"""
+}""".replace("%d", str(PAGE)).replace("%s", _PAGE_INFO)
 
 Q_API_TOKEN = "query credreachApiToken { apiToken { workspaces { id name } } }"
 
@@ -64,30 +77,51 @@ Q_WORKSPACE_MEMBERS = """query credreachWorkspace($id: String!) {
   workspace(workspaceId: $id) { id name plan has2FAEnforcement members { id email role } }
 }"""
 
-Q_WORKSPACE_PROJECTS = """query credreachWorkspaceProjects($id: String!) {
+Q_WORKSPACE_PROJECTS = """query credreachWorkspaceProjects($id: String!, $after: String) {
   workspace(workspaceId: $id) {
     id name plan has2FAEnforcement
-    projects(first: 100) { edges { node { id name } } pageInfo { hasNextPage endCursor } }
+    projects(first: %d, after: $after) { edges { node { id name } } %s }
   }
-}"""
+}""".replace("%d", str(PAGE)).replace("%s", _PAGE_INFO)
 
-_PROJECT_BODY = """
-    id name workspaceId isPublic deletedAt primaryEnvironmentId baseEnvironmentId
-    %s
-    environments { edges { node {
+_ENVIRONMENT_NODE = """
       id name isEphemeral canAccess deletedAt
-      volumeInstances { edges { node {
+      volumeInstances(first: %d) { edges { node {
         id volumeId mountPath sizeMB currentSizeMB state region serviceId isPendingDeletion
-        volume { id name } } } }
-      serviceInstances { edges { node { id serviceId serviceName source { image repo } } } }
-    } } }
-    services { edges { node { id name } } }
-    volumes { edges { node { id name createdAt } } }
-    buckets { edges { node { id name } } }
-"""
+        volume { id name } } } %s }
+      serviceInstances(first: %d) { edges { node { id serviceId serviceName source { image repo } } } %s }
+""".replace("%d", str(PAGE)).replace("%s", _PAGE_INFO)
+_SERVICE_NODE = "id name"
+_VOLUME_NODE = ("id name createdAt volumeInstances(first: %d) { edges { node { id environmentId state } } %s }"
+                .replace("%d", str(PAGE)).replace("%s", _PAGE_INFO))
+_BUCKET_NODE = "id name"
+
+_CONNECTIONS = {
+    "environments": (ENV_PAGE, _ENVIRONMENT_NODE),
+    "services": (PAGE, _SERVICE_NODE),
+    "volumes": (PAGE, _VOLUME_NODE),
+    "buckets": (PAGE, _BUCKET_NODE),
+}
+"""Project connections: page size and node selection."""
+
+
+def _connection_field(name: str, after: bool = False) -> str:
+    size, node = _CONNECTIONS[name]
+    args = f"first: {size}, after: $after" if after else f"first: {size}"
+    return f"{name}({args}) {{ edges {{ node {{ {node} }} }} {_PAGE_INFO} }}"
+
+
+_PROJECT_BODY = ("\n    id name workspaceId isPublic deletedAt primaryEnvironmentId baseEnvironmentId\n    %s\n    "
+                 + "\n    ".join(_connection_field(n) for n in _CONNECTIONS) + "\n")
 Q_PROJECT_WITH_MEMBERS = ("query credreachProject($id: String!) { project(id: $id) {"
                           + _PROJECT_BODY % "members { id email role }" + "} }")
 Q_PROJECT = "query credreachProject($id: String!) { project(id: $id) {" + _PROJECT_BODY % "" + "} }"
+Q_PROJECT_MORE = {
+    name: (f"query credreachProject{name.title()}($id: String!, $after: String) "
+           f"{{ project(id: $id) {{ id {_connection_field(name, after=True)} }} }}")
+    for name in _CONNECTIONS
+}
+"""Further pages of one project connection, from the previous page's ``endCursor``."""
 
 ALLOWED_ROOT_FIELDS = frozenset({
     "projectToken", "me", "externalWorkspaces", "apiToken", "workspace", "project",
@@ -98,6 +132,13 @@ _ROLE_RANK = {"VIEWER": 1, "MEMBER": 2, "ADMIN": 3}
 _ENV_REACH_ORDER = (EnvClass.PRODUCTION, EnvClass.UNKNOWN, EnvClass.STAGING, EnvClass.DEVELOPMENT)
 _VOLUME_NOTE = ("volumeDelete removes a volume with its volume-level backups; a volume id is shared by "
                 "the volume's instances in every environment")
+_DOC_API = "docs.railway.com/integrations/api"
+_DOC_MEMBERS = "docs.railway.com/projects/project-members"
+_BASIS = "Railway environment"
+"""Railway environments are the provider's own field: their names (and ``isEphemeral``,
+``primaryEnvironmentId``) are what Railway itself calls production or preview."""
+_NO_SCOPES_NOTE = ("Railway documents no per-operation scoping for any token kind ({}): a {} can run every "
+                   "mutation its reach includes, so its deletes are certain, not possible.")
 
 
 class _Stop(Exception):
@@ -129,7 +170,7 @@ class _Reach:
     """Accumulates resources and capabilities while projects are inspected."""
 
     resources: list[Resource] = field(default_factory=list)
-    caps: dict[tuple[Action, str, bool], list[Resource]] = field(default_factory=dict)
+    caps: dict[tuple[Action, str, bool, str | None], list[Resource]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unknowns: list[str] = field(default_factory=list)
 
@@ -138,8 +179,11 @@ class _Reach:
             if resource not in self.resources:
                 self.resources.append(resource)
 
-    def grant(self, action: Action, operation: str, resources: Iterable[Resource], certain: bool) -> None:
-        bucket = self.caps.setdefault((action, operation, certain), [])
+    def grant(self, action: Action, operation: str, resources: Iterable[Resource], certain: bool = True,
+              left_open_by: str | None = None) -> None:
+        """``certain=False`` only with ``left_open_by`` naming what leaves it open (scanner.model.granted)."""
+        note = None if certain else left_open_by
+        bucket = self.caps.setdefault((action, operation, certain, note), [])
         bucket.extend(r for r in resources if r not in bucket)
 
     def note(self, text: str) -> None:
@@ -151,8 +195,15 @@ class _Reach:
             self.unknowns.append(text)
 
     def capabilities(self) -> tuple[Capability, ...]:
-        return tuple(Capability(action, op, tuple(res), certain)
-                     for (action, op, certain), res in self.caps.items() if res)
+        return tuple(Capability(action, op, tuple(res), certain, note)
+                     for (action, op, certain, note), res in self.caps.items() if res)
+
+    def listed(self, listing: Listing) -> list[Any]:
+        """A listing's items; a list that stopped early is reported, never silently short."""
+        shortfall = listing.shortfall()
+        if shortfall:
+            self.unknown(shortfall)
+        return list(listing.items)
 
 
 class _Client:
@@ -223,6 +274,20 @@ def _has_more(connection: Any) -> bool:
     return isinstance(connection, dict) and bool((connection.get("pageInfo") or {}).get("hasNextPage"))
 
 
+def _page(connection: Any) -> Page:
+    """One Relay page: its nodes and, when ``hasNextPage``, the ``endCursor`` to continue ``after``."""
+    info = connection.get("pageInfo") if isinstance(connection, dict) else None
+    cursor = info.get("endCursor") if isinstance(info, dict) and info.get("hasNextPage") else None
+    return Page(tuple(_nodes(connection)), str(cursor) if cursor else None)
+
+
+def _nested_shortfall(reach: _Reach, connection: Any, what: str) -> None:
+    """Instance lists nested in an environment are read one page deep; more is reported, not hidden."""
+    if _has_more(connection):
+        reach.unknown(f"listed {len(_nodes(connection))} {what}; more exist (first page of {PAGE} only), "
+                      "the rest were not inspected")
+
+
 def _reach_class(classes: Iterable[EnvClass]) -> EnvClass:
     """The most production-like class; unknown outranks staging because it counts as production."""
     seen = set(classes)
@@ -230,7 +295,8 @@ def _reach_class(classes: Iterable[EnvClass]) -> EnvClass:
 
 
 def _env_class(env: Mapping[str, Any], project: Mapping[str, Any]) -> EnvClass:
-    """Name first; otherwise Railway's own hints: the primary environment is typically production."""
+    """The environment's own name first (Railway's field); then Railway's hints: an ephemeral (PR)
+    environment is development, the primary environment is typically production."""
     cls = classify_environment(env.get("name"))
     if cls is EnvClass.UNKNOWN:
         if env.get("isEphemeral"):
@@ -240,6 +306,16 @@ def _env_class(env: Mapping[str, Any], project: Mapping[str, Any]) -> EnvClass:
     return cls
 
 
+def _env_basis(env: Mapping[str, Any], project: Mapping[str, Any]) -> str:
+    if classify_environment(env.get("name")) is not EnvClass.UNKNOWN:
+        return _BASIS
+    if env.get("isEphemeral"):
+        return f"{_BASIS} (isEphemeral)"
+    if env.get("id") and env.get("id") == project.get("primaryEnvironmentId"):
+        return f"{_BASIS} (primaryEnvironmentId)"
+    return _BASIS
+
+
 def _best_role(*roles: str | None) -> str | None:
     known = [r for r in roles if r in _ROLE_RANK]
     return max(known, key=lambda r: _ROLE_RANK[r]) if known else None
@@ -247,21 +323,24 @@ def _best_role(*roles: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class _Grant:
-    """What a role allows: each is None (no), True (confirmed) or False (possible, unconfirmed)."""
+    """What a role allows: each is None (no), True (certain) or False (possible: ``left_open_by``)."""
 
     write: bool | None
     delete: bool | None
+    left_open_by: str | None = None
 
 
 def _grant_for(role: str | None) -> _Grant:
-    """Railway roles (docs project-members.md; staff on station.railway.com): only admins delete."""
+    """Railway roles (docs project-members.md; staff on station.railway.com): admins delete; an
+    Editor/Member "can not do destructive actions such as deleting services or deleting the project";
+    a Viewer reads. Where the role cannot be read, what it allows is left open by those docs."""
     if role == "ADMIN":
         return _Grant(True, True)
     if role == "MEMBER":
         return _Grant(True, None)
     if role == "VIEWER":
         return _Grant(None, None)
-    return _Grant(False, False)
+    return _Grant(False, False, f"the user's role, which decides deletes ({_DOC_MEMBERS}) and could not be read")
 
 
 class RailwayProvider(Provider):
@@ -347,6 +426,7 @@ class RailwayProvider(Provider):
             reach.note("OAuth access token: limited to the workspaces and projects consented to, at most the "
                        "user's role; the Railway CLI asks for workspace:admin and project:admin. "
                        "A refresh token next to it was not used (using one can revoke the whole grant).")
+        reach.note(_NO_SCOPES_NOTE.format(_DOC_API, token_type) + " What it may do is its user's role.")
         scopes: list[str] = []
         refs: list[_ProjectRef] = []
         workspaces = [w for w in me.get("workspaces") or [] if isinstance(w, dict)]
@@ -356,10 +436,9 @@ class RailwayProvider(Provider):
                 role = self._workspace_role(client, reach, ws, me)
             ws_name = str(ws.get("name") or ws.get("id"))
             scopes.append(f"workspace {ws_name}: {role or 'role unknown'}")
-            if _has_more(ws.get("projects")):
-                reach.note(_MORE_PROJECTS.format(ws_name))
+            projects = self._workspace_projects(client, reach, ws, first=ws.get("projects"))
             refs.extend(_ProjectRef(str(p["id"]), str(p.get("name") or p["id"]), ws_name, role)
-                        for p in _nodes(ws.get("projects")) if p.get("id"))
+                        for p in projects if p.get("id"))
         if len(workspaces) > MAX_WORKSPACES:
             reach.note(f"Roles were read for the first {MAX_WORKSPACES} of {len(workspaces)} workspaces.")
         for ws in external if isinstance(external, list) else []:
@@ -369,10 +448,34 @@ class RailwayProvider(Provider):
             scopes.append(f"workspace {ws_name}: project member only")
             refs.extend(_ProjectRef(str(p["id"]), str(p.get("name") or p["id"]), ws_name)
                         for p in ws.get("projects") or [] if isinstance(p, dict) and p.get("id"))
-        self._inspect_projects(client, reach, refs, token_kind="user", user=me)
-        reach.note(f"{token_type[0].upper()}{token_type[1:]} of {identity}: reaches {len(workspaces)} workspace(s) and "
-                   f"{len(refs)} project(s).")
+        count = self._inspect_projects(client, reach, refs, token_kind="user", user=me)
+        reach.note(f"{token_type[0].upper()}{token_type[1:]} of {identity}: reaches {len(workspaces)} workspace(s) "
+                   f"and {count} project(s).")
         return self._finish(client, reach, identity, token_type, scopes)
+
+    def _workspace_projects(self, client: _Client, reach: _Reach, ws: Mapping[str, Any], *,
+                            first: Any = None) -> list[dict[str, Any]]:
+        """Every project of a workspace, page by page (``first`` is a page already read inline)."""
+        ws_name = str(ws.get("name") or ws.get("id"))
+
+        def fetch(cursor: str | None) -> Page:
+            if cursor is None and isinstance(first, dict):
+                return _page(first)
+            try:
+                answer = client.query(Q_WORKSPACE_PROJECTS, variables={"id": ws.get("id"), "after": cursor})
+            except _Stop as stop:
+                raise PageFailed(str(stop)) from stop
+            detail = answer.data.get("workspace")
+            if not isinstance(detail, dict):
+                raise PageFailed(answer.errors[0] if answer.errors else "no data")
+            return _page(detail.get("projects"))
+
+        try:
+            listing = collect(fetch, what=f"projects of workspace `{ws_name}`")
+        except PageFailed as exc:
+            reach.unknown(f"projects of workspace `{ws_name}` not listed: {exc}")
+            return []
+        return [p for p in reach.listed(listing) if isinstance(p, dict)]
 
     def _workspace_role(self, client: _Client, reach: _Reach, ws: Mapping[str, Any],
                         me: Mapping[str, Any]) -> str | None:
@@ -408,26 +511,16 @@ class RailwayProvider(Provider):
             reach.note("OAuth access token that cannot read `me`: treated like a workspace token for the "
                        "workspaces it names; its refresh token was not used.")
         identity = f"{token_type} for " + ", ".join(f"`{n}`" for n in names)
-        reach.note(f"Reaches all resources of {', '.join(names)} that the grant allows.")
-        reach.unknown("a workspace token's rights inside its workspace are not documented beyond "
-                      "\"all the workspace's resources\"; deletes are assumed possible, not confirmed")
+        reach.note(f"Reaches all resources of {', '.join(names)}: a workspace token \"has access to all the "
+                   f"workspace's resources\" ({_DOC_API}).")
+        reach.note(_NO_SCOPES_NOTE.format(_DOC_API, token_type))
         refs: list[_ProjectRef] = []
         for ws in workspaces[:MAX_WORKSPACES]:
             ws_name = str(ws.get("name") or ws.get("id"))
-            try:
-                answer = client.query(Q_WORKSPACE_PROJECTS, variables={"id": ws.get("id")})
-            except _Stop as stop:
-                reach.unknown(f"projects of workspace `{ws_name}` not listed: {stop}")
-                continue
-            detail = answer.data.get("workspace")
-            if not isinstance(detail, dict):
-                reach.unknown(f"projects of workspace `{ws_name}` not listed: "
-                              f"{answer.errors[0] if answer.errors else 'no data'}")
-                continue
-            if _has_more(detail.get("projects")):
-                reach.note(_MORE_PROJECTS.format(ws_name))
             refs.extend(_ProjectRef(str(p["id"]), str(p.get("name") or p["id"]), ws_name)
-                        for p in _nodes(detail.get("projects")) if p.get("id"))
+                        for p in self._workspace_projects(client, reach, ws) if p.get("id"))
+        if len(workspaces) > MAX_WORKSPACES:
+            reach.unknown(f"projects of {len(workspaces) - MAX_WORKSPACES} more workspace(s) were not listed")
         self._inspect_projects(client, reach, refs, token_kind="workspace", user=None)
         return self._finish(client, reach, identity, token_type,
                             [f"workspace {n}: all resources" for n in names])
@@ -444,46 +537,41 @@ class RailwayProvider(Provider):
         if credential.kind != "railway_project_token":
             reach.note("Found where an account token was expected, but it is a project token.")
         reach.note(f"Project token bound to environment `{env_name}` of project `{project_name}`: "
-                   "it reaches only that environment.")
+                   "it authenticates requests to that environment.")
+        reach.note(_NO_SCOPES_NOTE.format(_DOC_API, "project token"))
         parent = f"project `{project_name}`"
-        project: Mapping[str, Any] = {"id": project_id, "name": project_name}
-        try:
-            answer = client.query(Q_PROJECT, project_header=True, variables={"id": project_id})
-            detail = answer.data.get("project")
-            if isinstance(detail, dict):
-                project = detail
-            else:
-                reach.unknown(f"services and volumes of `{env_name}` not listed: "
-                              f"{answer.errors[0] if answer.errors else 'no data'}")
-        except _Stop as stop:
-            reach.unknown(f"services and volumes of `{env_name}` not listed: {stop}")
-        envs = [e for e in _nodes(project.get("environments")) if str(e.get("id")) == env_id]
-        env = envs[0] if envs else {"id": env_id, "name": env_name}
+        ref = _ProjectRef(project_id, project_name, None)
+        project = self._project_detail(client, reach, ref, (Q_PROJECT,), project_header=True)
+        if project is None:
+            project = {"id": project_id, "name": project_name}
+        environments = list(project.get("environments") or [])
+        env = next((e for e in environments if str(e.get("id")) == env_id), {"id": env_id, "name": env_name})
         cls = _env_class(env, project)
-        env_resource = Resource("environment", env_name, env_name, cls, parent)
-        services, volumes = _environment_contents(env, env_name, cls, parent)
-        reach.add(env_resource, *services, *volumes)
+        basis = _env_basis(env, project)
+        env_resource = Resource("environment", env_name, env_name, cls, parent, basis)
+        services, volumes = _environment_contents(reach, env, env_name, cls, parent, basis)
+        shared = _shared_instances(project, env, parent)
+        reach.add(env_resource, *services, *volumes, *shared)
         reach.grant(Action.READ, "project", [env_resource, *services, *volumes], True)
-        reach.grant(Action.WRITE, "variableUpsert", [env_resource], True)
-        reach.grant(Action.WRITE, "serviceInstanceDeploy", services or [env_resource], True)
-        reach.grant(Action.DELETE, "volumeDelete", volumes, False)
-        reach.grant(Action.DELETE, "serviceDelete", services, False)
-        reach.grant(Action.DELETE, "environmentDelete", [env_resource], False)
-        reach.unknown(f"whether a project token may delete services, volumes or environment `{env_name}` is "
-                      "not documented; assumed possible (only a write could tell)")
-        shared = _shared_volumes(project, env_id)
-        for volume_name, other_envs in shared:
-            where = ", ".join(f"`{e}`" for e in other_envs)
-            reach.unknown(f"volume `{volume_name}` also has instances in {where}; whether volumeDelete "
-                          "from this token would remove those too is not documented")
+        reach.grant(Action.WRITE, "variableUpsert", [env_resource])
+        reach.grant(Action.WRITE, "serviceInstanceDeploy", services or [env_resource])
+        # volumeDelete takes a volume id, and one volume has an instance in every environment it was
+        # forked into: deleting it from this environment deletes it there too (the PocketOS call).
+        reach.grant(Action.DELETE, "volumeDelete", [*volumes, *shared])
+        reach.grant(Action.DELETE, "serviceDelete", services)
+        reach.grant(Action.DELETE, "environmentDelete", [env_resource])
+        for resource in shared:
+            reach.note(f"Volume `{resource.name}` of `{env_name}` also has an instance in `{resource.environment}`: "
+                       f"a volumeDelete from this token removes it there too.")
         if volumes:
             reach.note(_VOLUME_NOTE + ".")
+        reach.note(_basis_note())
         return self._finish(client, reach, identity, "project token",
                             [f"project {project_name} / environment {env_name}"])
 
     # projects -----------------------------------------------------------------------------------
     def _inspect_projects(self, client: _Client, reach: _Reach, refs: list[_ProjectRef], *,
-                          token_kind: str, user: Mapping[str, Any] | None) -> None:
+                          token_kind: str, user: Mapping[str, Any] | None) -> int:
         unique = list({r.id: r for r in reversed(refs)}.values())[::-1]
         for index, ref in enumerate(unique):
             detail: Mapping[str, Any] | None = None
@@ -494,50 +582,92 @@ class RailwayProvider(Provider):
                 reach.note(f"Only the first {MAX_PROJECTS} of {len(unique)} projects were inspected; "
                            "the rest are listed as projects of unknown environment class.")
             role = "ADMIN" if token_kind == "workspace" else _best_role(ref.workspace_role, project_role)
-            self._map_project(reach, ref, detail, role, assumed=token_kind == "workspace")
+            self._map_project(reach, ref, detail, role, workspace_token=token_kind == "workspace")
+        if unique:
+            reach.note(_basis_note())
+        return len(unique)
 
     def _read_project(self, client: _Client, reach: _Reach, ref: _ProjectRef,
                       user: Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, str | None]:
         """Project detail; members (and so the project role) only when the caller may list them."""
         documents = (Q_PROJECT_WITH_MEMBERS, Q_PROJECT) if user is not None else (Q_PROJECT,)
+        detail = self._project_detail(client, reach, ref, documents)
+        if detail is None:
+            return None, None
+        members = detail.get("members")
+        role = _member_role(members, user) if isinstance(members, list) and user else None
+        return detail, role
+
+    def _project_detail(self, client: _Client, reach: _Reach, ref: _ProjectRef, documents: tuple[str, ...],
+                        *, project_header: bool = False) -> dict[str, Any] | None:
+        """One project with every page of its environments, services, volumes and buckets.
+
+        The connections come back flattened to node lists; a connection that stopped early (page
+        cap, budget, a failing page) is reported by :meth:`_Reach.listed`.
+        """
         last_error = "no data"
+        detail: dict[str, Any] | None = None
         for document in documents:
             try:
-                answer = client.query(document, variables={"id": ref.id})
+                answer = client.query(document, project_header=project_header, variables={"id": ref.id})
             except _Stop as stop:
                 reach.unknown(f"project `{ref.name}` not inspected: {stop}")
-                return None, None
-            detail = answer.data.get("project")
-            if isinstance(detail, dict):
-                members = detail.get("members")
-                role = _member_role(members, user) if isinstance(members, list) and user else None
-                return detail, role
+                return None
+            found = answer.data.get("project")
+            if isinstance(found, dict):
+                detail = dict(found)
+                break
             last_error = answer.errors[0] if answer.errors else last_error
-        reach.unknown(f"project `{ref.name}` not inspected: {last_error}")
-        return None, None
+        if detail is None:
+            reach.unknown(f"project `{ref.name}` not inspected: {last_error}")
+            return None
+        for name in _CONNECTIONS:
+            detail[name] = self._rest_of(client, reach, ref, name, detail.get(name), project_header)
+        return detail
+
+    def _rest_of(self, client: _Client, reach: _Reach, ref: _ProjectRef, name: str, first: Any,
+                 project_header: bool) -> list[dict[str, Any]]:
+        def fetch(cursor: str | None) -> Page:
+            if cursor is None:
+                return _page(first)
+            try:
+                answer = client.query(Q_PROJECT_MORE[name], project_header=project_header,
+                                      variables={"id": ref.id, "after": cursor})
+            except _Stop as stop:
+                raise PageFailed(str(stop)) from stop
+            found = answer.data.get("project")
+            if not isinstance(found, dict):
+                raise PageFailed(answer.errors[0] if answer.errors else "no data")
+            return _page(found.get(name))
+
+        listing = collect(fetch, what=f"{name} of project `{ref.name}`")
+        return [n for n in reach.listed(listing) if isinstance(n, dict)]
 
     def _map_project(self, reach: _Reach, ref: _ProjectRef, detail: Mapping[str, Any] | None,
-                     role: str | None, *, assumed: bool) -> None:
+                     role: str | None, *, workspace_token: bool) -> None:
         parent = f"project `{ref.name}`"
         env_resources: list[Resource] = []
         services: list[Resource] = []
         volumes: list[Resource] = []
         classes: list[EnvClass] = []
+        basis: str | None = None
         if detail is not None:
-            for env in _nodes(detail.get("environments")):
+            for env in detail.get("environments") or []:
                 if env.get("deletedAt") or env.get("canAccess") is False:
                     continue
                 name = str(env.get("name") or env.get("id"))
                 cls = _env_class(env, detail)
+                env_basis = _env_basis(env, detail)
                 classes.append(cls)
-                env_resources.append(Resource("environment", name, name, cls, parent))
-                env_services, env_volumes = _environment_contents(env, name, cls, parent)
+                env_resources.append(Resource("environment", name, name, cls, parent, env_basis))
+                env_services, env_volumes = _environment_contents(reach, env, name, cls, parent, env_basis)
                 services.extend(env_services)
                 volumes.extend(env_volumes)
             project_class = _reach_class(classes) if classes else EnvClass.UNKNOWN
+            basis = f"{_BASIS}s of the project" if classes else None
             # Volumes and services without an instance in a listed environment still belong to the project.
-            volumes.extend(_unplaced("volume", detail.get("volumes"), volumes, project_class, parent))
-            services.extend(_unplaced("service", detail.get("services"), services, project_class, parent))
+            volumes.extend(_unplaced("volume", detail.get("volumes"), volumes, project_class, parent, basis))
+            services.extend(_unplaced("service", detail.get("services"), services, project_class, parent, basis))
             production = [r.name for r in env_resources if r.env_class is EnvClass.PRODUCTION]
             if production:
                 reach.note(f"Project `{ref.name}` has production-class environment(s): "
@@ -545,36 +675,38 @@ class RailwayProvider(Provider):
         else:
             project_class = EnvClass.UNKNOWN
         project_resource = Resource("project", ref.name, None, project_class,
-                                    f"workspace `{ref.workspace}`" if ref.workspace else None)
+                                    f"workspace `{ref.workspace}`" if ref.workspace else None, basis)
         everything = [project_resource, *env_resources, *services, *volumes]
         reach.add(*everything)
         reach.grant(Action.READ, "project", everything, True)
-        grant = _grant_for(role)
-        if assumed:  # workspace token: made for CI/CD deploys; deletes undocumented ([U])
-            grant = _Grant(True, False)
+        # A workspace token reaches all the workspace's resources and is not scoped per operation
+        # (docs api.md): everything an admin could do, with certainty.
+        grant = _Grant(True, True) if workspace_token else _grant_for(role)
+        left_open = grant.left_open_by
         if grant.write is not None:
-            reach.grant(Action.WRITE, "variableUpsert", env_resources or [project_resource], grant.write)
-            reach.grant(Action.WRITE, "serviceInstanceDeploy", services or [project_resource], grant.write)
+            reach.grant(Action.WRITE, "variableUpsert", env_resources or [project_resource], grant.write, left_open)
+            reach.grant(Action.WRITE, "serviceInstanceDeploy", services or [project_resource], grant.write,
+                        left_open)
         if grant.delete is not None:
-            reach.grant(Action.DELETE, "volumeDelete", volumes, grant.delete)
-            reach.grant(Action.DELETE, "serviceDelete", services, grant.delete)
-            reach.grant(Action.DELETE, "environmentDelete", env_resources, grant.delete)
-            reach.grant(Action.DELETE, "projectDelete", [project_resource], grant.delete)
+            reach.grant(Action.DELETE, "volumeDelete", volumes, grant.delete, left_open)
+            reach.grant(Action.DELETE, "serviceDelete", services, grant.delete, left_open)
+            reach.grant(Action.DELETE, "environmentDelete", env_resources, grant.delete, left_open)
+            reach.grant(Action.DELETE, "projectDelete", [project_resource], grant.delete, left_open)
             if volumes:
                 reach.note(_VOLUME_NOTE + ".")
-        if role is None and not assumed:
-            reach.unknown(f"role on project `{ref.name}` could not be read; writes and deletes are assumed "
-                          "possible, not confirmed")
+        if role is None and not workspace_token:
+            reach.unknown(f"role on project `{ref.name}` could not be read; writes and deletes are possible, "
+                          f"not confirmed ({_DOC_MEMBERS}: the role decides)")
         elif role in ("MEMBER", "VIEWER"):
             reach.note(f"Role {role} on project `{ref.name}`: "
                        + ("can deploy and change variables, cannot delete." if role == "MEMBER"
                           else "read-only."))
-        if ref.workspace and (ref.workspace_role == "ADMIN" or assumed):
-            # Workspace admins manage members and billing; a workspace token is assumed to ([U]).
-            workspace = Resource("workspace", ref.workspace, None, project_class)
+        if ref.workspace and (ref.workspace_role == "ADMIN" or workspace_token):
+            # Workspace admins manage members and billing; so does a token with all the workspace's resources.
+            workspace = Resource("workspace", ref.workspace, None, project_class, env_basis=basis)
             reach.add(workspace)
-            reach.grant(Action.ADMIN, "workspacePermissionChange", [workspace], not assumed)
-            reach.grant(Action.BILLING, "usageLimitSet", [workspace], not assumed)
+            reach.grant(Action.ADMIN, "workspacePermissionChange", [workspace])
+            reach.grant(Action.BILLING, "usageLimitSet", [workspace])
 
     # result -------------------------------------------------------------------------------------
     def _finish(self, client: _Client, reach: _Reach, identity: str, token_type: str,
@@ -592,8 +724,12 @@ class RailwayProvider(Provider):
         return live(f"Railway accepted the token as {article} {token_type}", client.endpoint, blast)
 
 
-_MORE_PROJECTS = "Workspace `{}` has more than 100 projects; only the first 100 were listed."
 _PROBE_LABEL = {"project": "`projectToken`", "me": "`me`", "api": "`apiToken`"}
+
+
+def _basis_note() -> str:
+    return ("Environment classes come from Railway's own environments (their names, `isEphemeral`, "
+            "`primaryEnvironmentId`), not from resource names.")
 
 
 def _member_role(members: list[Any], user: Mapping[str, Any] | None) -> str | None:
@@ -609,10 +745,15 @@ def _member_role(members: list[Any], user: Mapping[str, Any] | None) -> str | No
     return None
 
 
-def _environment_contents(env: Mapping[str, Any], env_name: str, cls: EnvClass,
-                          parent: str) -> tuple[list[Resource], list[Resource]]:
+def _environment_contents(reach: _Reach, env: Mapping[str, Any], env_name: str, cls: EnvClass,
+                          parent: str, basis: str) -> tuple[list[Resource], list[Resource]]:
     """Service and volume instances of one environment, as resources in that environment."""
-    services = [Resource("service", str(si.get("serviceName") or si.get("serviceId")), env_name, cls, parent)
+    _nested_shortfall(reach, env.get("serviceInstances"), f"service instances of environment `{env_name}` "
+                      f"of {parent}")
+    _nested_shortfall(reach, env.get("volumeInstances"), f"volume instances of environment `{env_name}` "
+                      f"of {parent}")
+    services = [Resource("service", str(si.get("serviceName") or si.get("serviceId")), env_name, cls, parent,
+                         basis)
                 for si in _nodes(env.get("serviceInstances")) if si.get("serviceName") or si.get("serviceId")]
     volumes: list[Resource] = []
     for vi in _nodes(env.get("volumeInstances")):
@@ -620,7 +761,7 @@ def _environment_contents(env: Mapping[str, Any], env_name: str, cls: EnvClass,
             continue
         name = _volume_name(vi) or vi.get("volumeId")
         if name:
-            volumes.append(Resource("volume", str(name), env_name, cls, parent))
+            volumes.append(Resource("volume", str(name), env_name, cls, parent, basis))
     return services, volumes
 
 
@@ -630,26 +771,40 @@ def _volume_name(instance: Mapping[str, Any]) -> str | None:
     return str(name) if name else None
 
 
-def _unplaced(kind: str, connection: Any, placed: list[Resource], cls: EnvClass,
-              parent: str) -> list[Resource]:
+def _unplaced(kind: str, nodes: Any, placed: list[Resource], cls: EnvClass,
+              parent: str, basis: str | None) -> list[Resource]:
     names = {r.name for r in placed}
-    return [Resource(kind, str(n["name"]), None, cls, parent) for n in _nodes(connection)
-            if n.get("name") and n["name"] not in names]
+    return [Resource(kind, str(n["name"]), None, cls, parent, basis) for n in nodes or []
+            if isinstance(n, dict) and n.get("name") and n["name"] not in names]
 
 
-def _shared_volumes(project: Mapping[str, Any], env_id: str) -> list[tuple[str, list[str]]]:
-    """Volumes of the bound environment that also have instances in other environments."""
-    where: dict[str, set[str]] = {}
-    names: dict[str, str] = {}
-    for env in _nodes(project.get("environments")):
-        for vi in _nodes(env.get("volumeInstances")):
-            volume_id = str(vi.get("volumeId") or "")
-            if volume_id:
-                where.setdefault(volume_id, set()).add(str(env.get("id")))
-                names[volume_id] = _volume_name(vi) or volume_id
-    env_names = {str(e.get("id")): str(e.get("name")) for e in _nodes(project.get("environments"))}
-    return [(names[v], sorted(env_names.get(e, e) for e in envs - {env_id}))
-            for v, envs in where.items() if env_id in envs and len(envs) > 1]
+def _shared_instances(project: Mapping[str, Any], env: Mapping[str, Any], parent: str) -> list[Resource]:
+    """The other environments' instances of the bound environment's volumes.
+
+    ``Volume.volumeInstances`` names every environment a volume has an instance in; ``volumeDelete``
+    takes the volume id, so those instances go with it. An environment the token cannot name counts
+    as unknown (and so as production).
+    """
+    env_id = str(env.get("id"))
+    mine = {str(vi.get("volumeId")) for vi in _nodes(env.get("volumeInstances"))
+            if vi.get("volumeId") and vi.get("state") not in ("DELETED", "DELETING")}
+    environments = {str(e.get("id")): e for e in project.get("environments") or [] if isinstance(e, dict)}
+    out: list[Resource] = []
+    for volume in project.get("volumes") or []:
+        if not isinstance(volume, dict) or str(volume.get("id")) not in mine:
+            continue
+        for vi in _nodes(volume.get("volumeInstances")):
+            other = str(vi.get("environmentId") or "")
+            if not other or other == env_id or vi.get("state") in ("DELETED", "DELETING"):
+                continue
+            found = environments.get(other)
+            if found is not None and found.get("deletedAt"):
+                continue
+            name = str(found.get("name") or other) if found else other
+            cls = _env_class(found, project) if found else EnvClass.UNKNOWN
+            basis = _env_basis(found, project) if found else None
+            out.append(Resource("volume", str(volume.get("name") or volume.get("id")), name, cls, parent, basis))
+    return out
 
 
 def _merge_workspaces(resources: list[Resource]) -> tuple[Resource, ...]:
@@ -660,8 +815,10 @@ def _merge_workspaces(resources: list[Resource]) -> tuple[Resource, ...]:
             continue
         merged.append(resource)
     for name in dict.fromkeys(r.name for r in resources if r.kind == "workspace"):
-        cls = _reach_class(r.env_class for r in resources if r.kind == "workspace" and r.name == name)
-        merged.append(Resource("workspace", name, None, cls))
+        same = [r for r in resources if r.kind == "workspace" and r.name == name]
+        cls = _reach_class(r.env_class for r in same)
+        basis = next((r.env_basis for r in same if r.env_basis), None)
+        merged.append(Resource("workspace", name, None, cls, env_basis=basis))
     return tuple(merged)
 
 
@@ -671,7 +828,7 @@ def _merge_caps(capabilities: tuple[Capability, ...]) -> tuple[Capability, ...]:
     for cap in capabilities:
         resources = _merge_workspaces(list(cap.resources)) if any(
             r.kind == "workspace" for r in cap.resources) else cap.resources
-        out.append(Capability(cap.action, cap.operation, resources, cap.certain))
+        out.append(Capability(cap.action, cap.operation, resources, cap.certain, cap.note))
     return tuple(out)
 
 

@@ -163,3 +163,12 @@ def test_version_flag(tmp_path: Path) -> None:
     run = run_credreach("--version", cwd=tmp_path)
     assert run.returncode == 0
     assert re.fullmatch(r"credreach \d+\.\d+\.\d+\S*\n", run.stdout), run.stdout
+
+
+def test_python_dash_m_credreach_runs_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "credreach", "--version"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert re.fullmatch(r"credreach \d+\.\d+\.\d+\S*\n", run.stdout), run.stdout

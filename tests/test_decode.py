@@ -61,6 +61,11 @@ def test_binary_with_nuls_is_still_binary() -> None:
     assert looks_binary(png)
     assert wide_encoding(png) is None
     assert not looks_binary("hello world\n".encode("utf-16-le"))
+    # A NUL in every second byte is not enough: records of small integers have that lane too,
+    # but read as UTF-16 they are control codes, not text.
+    records = b"\x00\x01" * 100 + GH_TOKEN.encode()
+    assert wide_encoding(records) is None and looks_binary(records)
+    assert wide_encoding(b"\x01\x00\x00\x00" * 64) is None
 
 
 def test_latin1_password_file_is_scanned_in_every_format(tmp_path: Path) -> None:

@@ -23,7 +23,10 @@ def test_pocketos_demo_names_the_production_volume_and_stays_read_only() -> None
     assert any("volume `pg-data` in environment `production`" in reason for reason in account.reasons)
     project = by_kind["railway_project_token"]
     assert {loc.source.value for loc in project.credential.locations} == {"env", "workspace"}
-    assert all(r.env_class is not EnvClass.PRODUCTION for r in project.blast_radius.resources)
+    # The project token's staging environment shares volume `pg-data` with production (issue #15: Railway
+    # documents no per-operation scoping, so its volumeDelete reaches production): critical.
+    assert project.severity is Severity.CRITICAL
+    assert any(r.name == "pg-data" and r.env_class is EnvClass.PRODUCTION for r in project.blast_radius.resources)
     assert by_kind["github_oauth_token"].severity is Severity.CRITICAL
     if "aws" in world.endpoints:
         aws = by_kind["aws_access_key"]

@@ -129,7 +129,10 @@ def test_cursor_shell_uses_the_token_the_agent_environment_holds(pocketos) -> No
                "command": "railway volume delete --volume pg-data --yes", "cwd": str(world.workspace)}
     proc = hook("cursor", payload, env, extra_env={"RAILWAY_API_TOKEN": ACCOUNT})
     out = json.loads(proc.stdout)
-    assert out["permission"] == "deny" and "env var RAILWAY_API_TOKEN" in out["agent_message"]
+    # Both RAILWAY_TOKEN (the demo's environment) and RAILWAY_API_TOKEN are set; the Railway CLI docs give
+    # RAILWAY_TOKEN precedence, and the reason names the other credential too.
+    assert out["permission"] == "deny" and "env var RAILWAY_TOKEN" in out["agent_message"]
+    assert "1 other credential" in out["agent_message"]
     assert out["user_message"] == out["agent_message"] and out["userMessage"] == out["user_message"]
     assert_no_secret(proc.stdout)
 
@@ -173,7 +176,10 @@ def test_copilot_native_payload_with_tool_args_as_a_json_string(pocketos) -> Non
     payload = {"timestamp": 1767225600000, "cwd": str(world.workspace), "toolName": "bash",
                "toolArgs": json.dumps({"command": "bash -lc 'source scripts/domains.sh && railway down'"})}
     out = json.loads(hook("copilot", payload, env).stdout)
-    assert out["permissionDecision"] == "deny" and "scripts/domains.sh" in out["permissionDecisionReason"]
+    # `source scripts/domains.sh` exports RAILWAY_API_TOKEN, but RAILWAY_TOKEN from the environment takes
+    # precedence in the Railway CLI: the reason names it first and counts the sourced one.
+    reason = out["permissionDecisionReason"]
+    assert out["permissionDecision"] == "deny" and "`deploymentRemove`" in reason and "1 other credential" in reason
 
 
 def test_cline_cancels_a_railway_mcp_delete(pocketos) -> None:  # type: ignore[no-untyped-def]

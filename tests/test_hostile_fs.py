@@ -29,7 +29,7 @@ from tests.conftest import run_credreach
 # Assembled at run time so this repository holds no token-shaped literals.
 GH_TOKEN = "ghp_" + "R8fK2mQ9xZ4vB7nL1pW3sT6yH0jD5cG8aE2u"
 NPM_TOKEN = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-SLACK_TOKEN = "xoxb-" + "1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_TOKEN = "xoxb-" + "2739104856-5018273649201-Qm7TzR2kWp9Lx4Nv8Bc3Hd6Y"  # random-looking: a sequential body is demoted
 OUTSIDE_TOKEN = "npm_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
 
 

@@ -221,7 +221,7 @@ def test_entropy_is_bit_for_bit_detect_secrets() -> None:
 
 def test_install_swaps_only_the_listed_filters() -> None:
     class Settings:
-        filters = {"detect_secrets.filters.heuristic.is_indirect_reference": {},
+        filters: dict[str, dict[str, object]] = {"detect_secrets.filters.heuristic.is_indirect_reference": {},
                    "detect_secrets.filters.allowlist.is_line_allowlisted": {},
                    "detect_secrets.filters.heuristic.is_sequential_string": {}}
 

@@ -23,13 +23,14 @@ import pytest
 
 from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
 from scanner.redact import DEFAULT_FINGERPRINT_KEY
+from tests import sarif_multitool
 from tests.conftest import PROJECT_ROOT, Run, run_credreach
 
 # Assembled at run time so this repository holds no token-shaped literals.
 GH_TOKEN = "ghp_" + "R8fK2mQ9xZ4vB7nL1pW3sT6yH0jD5cG8aE2u"
 GH_HOME_TOKEN = "gho_" + "Hm3kQ8pW2xZ7vB4nL9sT1yR6jD0cG5aE8fUq"
 RAILWAY_UUID = "5f3c1a2b-9d8e-4f7a-b6c5-" + "1e2d3f4a5b6c"
-SLACK_TOKEN = "xoxb-" + "1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_TOKEN = "xoxb-" + "7305182946-5820461937305-Qx7Lp2Rv9Tn4Wm8Ks3Hd6FzY"  # not sequential: a real-looking token
 STRIPE_KEY = "sk_live_" + "51HqLyjWDarjtT1zdp7dcXwRfyZ2mB4k"
 OPENAI_KEY = "sk-proj-" + "Tq8vW2xZ4nB7mL1pK3sR6yH0jD5cG8aE2uF9"
 NPM_TOKEN = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -127,9 +128,12 @@ def test_json_and_sarif_carry_previews_and_fingerprints_only(planted: tuple[Path
         assert "secret" not in cred
         assert len(cred["fingerprint"]) == 32 and int(cred["fingerprint"], 16) >= 0
         assert "…" in cred["preview"] or "****" in cred["preview"]
-    sarif = json.loads(credreach_scan(workspace, home, environ, "--offline", "-f", "sarif").stdout)
+    sarif_text = credreach_scan(workspace, home, environ, "--offline", "-f", "sarif").stdout
+    sarif = json.loads(sarif_text)
     results = sarif["runs"][0]["results"]
     assert results and all("credreach/v1" in r["partialFingerprints"] for r in results)
+    shown = credreach_scan(workspace, home, environ, "--offline", "-f", "sarif", "--show-secrets").stdout
+    sarif_multitool.assert_ingestible(sarif_text, shown)  # workspace + home + env, as GitHub reads it
 
 
 @pytest.mark.timeout(120)

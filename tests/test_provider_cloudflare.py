@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from fixtures.providers._server import assert_read_only
-from fixtures.providers.cloudflare import ACCOUNT, CloudflareFake, CloudflareToken, policy
-from providers.cloudflare import PROVIDER
-from scanner.model import Action, EnvClass, VerificationStatus
+from fixtures.providers.cloudflare import ACCOUNT, CloudflareFake, CloudflareToken, many_zones, policy
+from providers.cloudflare import PROVIDER, group_for
+from scanner.model import Action, EnvClass, Severity, VerificationStatus
 from tests.helpers import context_for, make_credential
 
 ACCOUNT_KEY = f"com.cloudflare.api.account.{ACCOUNT['id']}"
@@ -50,20 +50,111 @@ def test_token_reading_its_policies_maps_permission_groups(fake: CloudflareFake)
     result = _run(fake, ADMIN)
     assert result.verification.status is VerificationStatus.LIVE
     blast = result.blast_radius
-    caps = {c.operation: c for c in blast.capabilities}
-    assert caps["DNS Write"].action is Action.WRITE
+    caps = {c.operation.split(":")[0]: c for c in blast.capabilities}
+    # Issue 15.3: DNS Write is the permission that deletes DNS records (Cloudflare's permission list).
+    assert caps["DNS Write"].action is Action.DELETE and caps["DNS Write"].certain
+    assert "delete DNS records" in caps["DNS Write"].operation
     assert [r.name for r in caps["DNS Write"].resources] == ["acme.com"]
     assert caps["Zone Write"].action is Action.DELETE and caps["Zone Write"].certain
-    assert caps["Workers Scripts Write"].action is Action.WRITE
+    assert caps["Workers Scripts Write"].action is Action.DELETE
     assert caps["API Tokens Write"].action is Action.ADMIN
     assert [r.name for r in caps["API Tokens Write"].resources] == ["Acme Corp"]
+    assert caps["Zone Read"].action is Action.READ
     assert "Billing Write" not in caps  # deny policy is not a capability
     assert any("Deny policy" in n for n in blast.notes)
     assert "tok-admin" in (blast.token_type or "")
-    classes = {r.name: r.env_class for r in blast.resources if r.kind == "zone"}
-    assert classes == {"acme.com": EnvClass.UNKNOWN, "staging.acme.dev": EnvClass.STAGING}
+    zones = {r.name: r for r in blast.resources if r.kind == "zone"}
+    assert {n: r.env_class for n, r in zones.items()} == {"acme.com": EnvClass.UNKNOWN,
+                                                          "staging.acme.dev": EnvClass.STAGING}
+    assert {r.env_basis for r in zones.values()} == {"name"}
+    assert any("zone classes come from zone names" in n for n in blast.notes)
     assert not blast.unknowns
     assert_read_only(fake.requests)
+
+
+def test_edit_zone_dns_token_on_a_production_zone_is_critical(fake: CloudflareFake) -> None:
+    """The "Edit zone DNS" template (DNS Write on a zone), readable policies: critical, not high."""
+    from scanner.policy import assess
+
+    secret = "cfut_" + "F" * 40 + "0123abcd"
+    fake.tokens[secret] = CloudflareToken("tok-dnsedit", [
+        policy(["DNS Write", "API Tokens Read"], {"com.cloudflare.api.account.zone.zone1": "*"})])
+    credential = make_credential("cloudflare", "cloudflare_api_token", secret)
+    result = PROVIDER.introspect(credential, context_for(fake.url))
+    assessment = assess(credential, result.verification, result.blast_radius)
+    assert assessment.severity is Severity.CRITICAL
+    assert assessment.reasons[0] == ("can delete zone `acme.com` of account Acme Corp "
+                                     "(DNS Write: create, edit and delete DNS records)")
+    assert_read_only(fake.requests)
+
+
+def test_permission_groups_follow_cloudflares_documented_list() -> None:
+    expected = {
+        "DNS Write": Action.DELETE, "DNS Edit": Action.DELETE, "DNS Read": Action.READ,
+        "Zone Write": Action.DELETE, "Zone Settings Write": Action.WRITE, "Cache Purge": Action.WRITE,
+        "Workers Scripts Write": Action.DELETE, "Workers R2 Storage Write": Action.DELETE,
+        "D1 Write": Action.DELETE, "Workers KV Storage Write": Action.DELETE,
+        "Cloudflare Pages Write": Action.DELETE, "Account Settings Write": Action.ADMIN,
+        "Account Settings Read": Action.READ, "Memberships Write": Action.ADMIN, "API Tokens Edit": Action.ADMIN,
+        "Billing Write": Action.BILLING, "Some New Product Write": Action.WRITE,
+    }
+    assert {name: group_for(name)[0] for name in expected} == expected
+    assert group_for("DNS Write")[2] and group_for("Zone Write")[2] and not group_for("D1 Write")[2]
+
+
+def test_all_zones_of_an_account_expand_to_its_zones_not_the_account() -> None:
+    """Issue 15.4: the nested "all zones of an account" resource, and a zone group on a flat account
+    key, reach that account's zones (every page of them) and never the account itself."""
+    other = {"id": "acc0000000000000000000000000002", "name": "Other Inc"}
+    zones = many_zones(ACCOUNT, 40, production_at=7) + many_zones(other, 21)
+    nested = "cfut_" + "G" * 40 + "0123abcd"
+    flat = "cfut_" + "H" * 40 + "0123abcd"
+    tokens = {
+        nested: CloudflareToken("tok-nested", [policy(["Zone Write", "API Tokens Read"],
+                                                      {ACCOUNT_KEY: {ALL_ZONES: "*"}})]),
+        flat: CloudflareToken("tok-flat", [policy(["DNS Write", "API Tokens Read"], {ACCOUNT_KEY: "*"})]),
+    }
+    with CloudflareFake(tokens=tokens, zones=zones, accounts=[ACCOUNT, other]) as server:
+        for secret, group in ((nested, "Zone Write"), (flat, "DNS Write")):
+            blast = _run(server, secret).blast_radius
+            cap = next(c for c in blast.capabilities if c.operation.startswith(group))
+            assert cap.action is Action.DELETE and cap.certain
+            assert all(r.kind == "zone" for r in cap.resources)
+            assert len(cap.resources) == 40
+            assert {r.parent for r in cap.resources} == {"account Acme Corp"}
+            assert "prod.acme.com" in {r.name for r in cap.resources}
+            assert not any(r.kind == "account" for c in blast.capabilities for r in c.resources
+                           if c.action is not Action.READ)
+        assert_read_only(server.requests)
+
+
+def test_zones_and_accounts_are_read_on_every_page() -> None:
+    """Issue 15.2: 61 zones over 2 pages of 50: the 61st (production) zone is there."""
+    zones = many_zones(ACCOUNT, 61, production_at=60)
+    accounts = [{"id": f"acc{i:029d}", "name": f"Team {i}"} for i in range(55)]
+    secret = "cfut_" + "J" * 40 + "0123abcd"
+    tokens = {secret: CloudflareToken("tok-all", [policy(["Zone Write", "API Tokens Read"], {ALL_ZONES: "*"})])}
+    with CloudflareFake(tokens=tokens, zones=zones, accounts=accounts) as server:
+        blast = _run(server, secret).blast_radius
+        pages = [(r.path, r.query.get("page", ["1"])[0], r.query.get("per_page")) for r in server.requests
+                 if r.path in ("/zones", "/accounts")]
+        assert_read_only(server.requests)
+    assert pages == [("/zones", "1", ["50"]), ("/zones", "2", ["50"]),
+                     ("/accounts", "1", ["50"]), ("/accounts", "2", ["50"])]
+    assert len([r for r in blast.resources if r.kind == "zone"]) == 61
+    assert len([r for r in blast.resources if r.kind == "account"]) == 55
+    zone_write = next(c for c in blast.capabilities if c.operation.startswith("Zone Write"))
+    assert "prod.acme.com" in {r.name for r in zone_write.resources}
+
+
+def test_a_page_cap_on_zones_is_reported() -> None:
+    zones = many_zones(ACCOUNT, 520)
+    secret = "cfut_" + "K" * 40 + "0123abcd"
+    tokens = {secret: CloudflareToken("tok-big", [policy(["DNS Read", "API Tokens Read"], {ALL_ZONES: "*"})])}
+    with CloudflareFake(tokens=tokens, zones=zones) as server:
+        blast = _run(server, secret).blast_radius
+        assert_read_only(server.requests)
+    assert "listed 500 of 520 zones (page cap of 10 pages reached); the rest were not inspected" in blast.unknowns
 
 
 def test_token_without_token_read_falls_back_to_zone_permissions(fake: CloudflareFake) -> None:
@@ -72,8 +163,9 @@ def test_token_without_token_read_falls_back_to_zone_permissions(fake: Cloudflar
     blast = result.blast_radius
     assert blast.scopes == ()
     assert all(not c.certain for c in blast.capabilities)
-    ops = {(c.operation, c.action) for c in blast.capabilities}
-    assert ("#dns_records:edit", Action.WRITE) in ops and ("#zone:edit", Action.DELETE) in ops
+    assert all("tokens/methods/get" in (c.note or "") for c in blast.capabilities)  # the doc that leaves it open
+    ops = {(c.operation.split(" ")[0], c.action) for c in blast.capabilities}
+    assert ("#dns_records:edit", Action.DELETE) in ops and ("#zone:edit", Action.DELETE) in ops
     assert blast.unknowns and "permission groups" in blast.unknowns[0]
     assert_read_only(fake.requests)
 
@@ -84,7 +176,7 @@ def test_account_token_needs_account_id_and_uses_account_paths(fake: CloudflareF
     assert fake.requests == []
     result = _run(fake, ACCOUNT_TOKEN, {"account_id": ACCOUNT["id"]})
     assert result.verification.status is VerificationStatus.LIVE
-    caps = {c.operation: c.action for c in result.blast_radius.capabilities}
+    caps = {c.operation.split(":")[0]: c.action for c in result.blast_radius.capabilities}
     assert caps == {"API Tokens Read": Action.READ, "D1 Write": Action.DELETE}
     assert fake.requests[0].path == f"/accounts/{ACCOUNT['id']}/tokens/verify"
     assert_read_only(fake.requests)

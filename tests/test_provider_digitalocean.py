@@ -89,3 +89,64 @@ def test_server_error_is_unverifiable(fake: DigitalOceanFake) -> None:
     fake.mode = "error"
     assert _run(fake, FULL).verification.status is VerificationStatus.UNVERIFIABLE
     assert_read_only(fake.requests)
+
+
+# --- issue 15.8/15.10: links.pages.next, the project environment as the basis ----------------
+
+def test_droplets_follow_links_pages_next() -> None:
+    from fixtures.providers.digitalocean import big_fleet
+
+    lists, members = big_fleet(230)
+    with DigitalOceanFake(tokens={FULL: ALL_READ}, lists=lists, project_resources=members) as fake:
+        result = _run(fake, FULL)
+    calls = [r for r in fake.requests if r.path == "/v2/droplets"]
+    assert [r.query.get("page", ["1"])[0] for r in calls] == ["1", "2"]
+    droplets = [r for r in result.blast_radius.resources if r.kind == "droplet"]
+    assert len(droplets) == 230
+    delete = next(c for c in result.blast_radius.capabilities if c.operation == "droplet:delete")
+    assert len(delete.resources) == 230
+    assert not delete.certain and delete.note and "docs.digitalocean.com/reference/api/scopes" in delete.note
+    assert not any(n.startswith("listed") for n in result.blast_radius.notes)
+    assert_read_only(fake.requests)
+
+
+def test_droplet_in_production_project_is_production_whatever_its_name() -> None:
+    from fixtures.providers.digitalocean import big_fleet
+    from providers.digitalocean import PROJECT_BASIS
+
+    lists, members = big_fleet(230)
+    with DigitalOceanFake(tokens={FULL: ALL_READ}, lists=lists, project_resources=members) as fake:
+        result = _run(fake, FULL)
+    by_name = {(r.kind, r.name): r for r in result.blast_radius.resources}
+    db_dev = by_name[("droplet", "db-dev")]  # on page 2, in the Production project
+    assert db_dev.env_class is EnvClass.PRODUCTION
+    assert db_dev.env_basis == PROJECT_BASIS and db_dev.parent == "project Shop"
+    node = by_name[("droplet", "node-000")]
+    assert node.env_class is EnvClass.DEVELOPMENT and node.env_basis == PROJECT_BASIS
+    assert by_name[("project", "Shop")].env_basis == PROJECT_BASIS
+    resource_calls = {r.path for r in fake.requests if r.path.endswith("/resources")}
+    assert resource_calls == {"/v2/projects/p-prod/resources", "/v2/projects/p-dev/resources"}
+    dev_pages = [r for r in fake.requests if r.path == "/v2/projects/p-dev/resources"]
+    assert len(dev_pages) == 2  # 229 members at 200 a page
+    assert_read_only(fake.requests)
+
+
+def test_name_and_tag_stay_the_fallback_basis(fake: DigitalOceanFake) -> None:
+    result = _run(fake, FULL)
+    by_name = {(r.kind, r.name): r for r in result.blast_radius.resources}
+    assert by_name[("droplet", "web-1")].env_basis == "tag"
+    assert by_name[("droplet", "ci-runner-dev")].env_basis == "name"
+    assert by_name[("database cluster", "pg-main")].env_basis == "DigitalOcean project environment"
+
+
+def test_droplet_page_cap_reports_listed_of_total() -> None:
+    from providers.base import MAX_PAGES
+
+    droplets = [{"id": i, "name": f"n{i}", "tags": []} for i in range(MAX_PAGES * 200 + 45)]
+    with DigitalOceanFake(tokens={DROPLETS_ONLY: frozenset({"droplet:read"})},
+                          lists={"/v2/droplets": droplets}) as fake:
+        result = _run(fake, DROPLETS_ONLY)
+    assert len([r for r in fake.requests if r.path == "/v2/droplets"]) == MAX_PAGES
+    expected = f"listed {MAX_PAGES * 200:,} of {MAX_PAGES * 200 + 45:,} droplets"
+    assert any(expected in n for n in result.blast_radius.notes)
+    assert any(expected in u for u in result.blast_radius.unknowns)

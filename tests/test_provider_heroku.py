@@ -81,3 +81,54 @@ def test_server_error_is_unverifiable(fake: HerokuFake) -> None:
     fake.mode = "error"
     assert _run(fake, GLOBAL).verification.status is VerificationStatus.UNVERIFIABLE
     assert_read_only(fake.requests)
+
+
+# --- issue 15.8/15.10: Range pages, the pipeline stage as the environment basis ---------------
+
+def test_apps_are_asked_with_a_range_header_and_stage_wins_over_name() -> None:
+    from fixtures.providers.heroku import many_apps
+    from providers.heroku import STAGE_BASIS
+
+    with HerokuFake(tokens={GLOBAL: HerokuToken(("global",))}, apps=many_apps(251)) as fake:
+        result = _run(fake, GLOBAL)
+    app_calls = [r for r in fake.requests if r.path == "/apps"]
+    assert [r.header("Range") for r in app_calls] == ["id ..; max=1000"]
+    assert len(result.blast_radius.resources) == 251
+    ledger = next(r for r in result.blast_radius.resources if r.name == "ledger-dev")
+    assert ledger.env_class is EnvClass.PRODUCTION and ledger.env_basis == STAGE_BASIS
+    worker = next(r for r in result.blast_radius.resources if r.name == "worker-00000")
+    assert worker.env_class is EnvClass.UNKNOWN and worker.env_basis is None
+    assert_read_only(fake.requests)
+
+
+def test_partial_content_next_range_is_followed_for_apps_and_couplings() -> None:
+    from fixtures.providers.heroku import many_apps
+
+    apps = many_apps(1251)
+    # every app in a pipeline: couplings need two pages as well
+    staged = tuple({**a, "stage": a["stage"] or "development"} for a in apps)
+    with HerokuFake(tokens={API_KEY: HerokuToken(("global",), listed=False)}, apps=staged) as fake:
+        result = _run(fake, API_KEY)
+    app_calls = [r for r in fake.requests if r.path == "/apps"]
+    assert [r.header("Range") for r in app_calls] == ["id ..; max=1000", "id ]app-00999..; max=1000"]
+    coupling_calls = [r for r in fake.requests if r.path == "/pipeline-couplings"]
+    assert len(coupling_calls) == 2
+    assert len(result.blast_radius.resources) == 1251
+    classes = {r.name: r.env_class for r in result.blast_radius.resources}
+    assert classes["ledger-dev"] is EnvClass.PRODUCTION  # its coupling is on page 2
+    assert classes["worker-01100"] is EnvClass.DEVELOPMENT
+    delete = next(c for c in result.blast_radius.capabilities if c.action is Action.DELETE)
+    assert delete.certain and len(delete.resources) == 1251
+    assert not any("listed" in n for n in result.blast_radius.notes)
+    assert_read_only(fake.requests)
+
+
+def test_heroku_page_cap_is_reported() -> None:
+    from fixtures.providers.heroku import many_apps
+    from providers.base import MAX_PAGES
+
+    with HerokuFake(tokens={API_KEY: HerokuToken(("global",), listed=False)},
+                    apps=many_apps(MAX_PAGES * 1000 + 3)) as fake:
+        result = _run(fake, API_KEY)
+    assert len([r for r in fake.requests if r.path == "/apps"]) == MAX_PAGES
+    assert any(f"listed {MAX_PAGES * 1000:,} apps; more exist" in n for n in result.blast_radius.notes)

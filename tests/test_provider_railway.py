@@ -17,8 +17,11 @@ from fixtures.providers.railway import (
     Environment,
     Project,
     RailwayFake,
+    Service,
     Token,
     User,
+    Volume,
+    VolumeInstance,
     Workspace,
     World,
     pocketos_world,
@@ -27,7 +30,7 @@ from providers.base import Introspection
 from providers.guard import MutationRefused
 from providers.railway import ALLOWED_ROOT_FIELDS, MAX_PROJECTS, PROVIDER
 from providers.registry import provider_for_kind
-from scanner.model import Action, Capability, EnvClass, VerificationStatus
+from scanner.model import Action, Capability, EnvClass, Severity, VerificationStatus
 from tests.helpers import context_for, make_credential
 
 
@@ -90,7 +93,9 @@ def test_account_token_can_delete_the_production_volume() -> None:
     assert any("volumeDelete removes a volume" in n for n in blast.notes)
 
 
-def test_project_token_bound_to_staging_reaches_only_staging() -> None:
+def test_project_token_bound_to_staging_deletes_the_shared_production_volume_for_certain() -> None:
+    """Issue 15.1: Railway scopes no operation away from a project token, and volumeDelete takes a
+    volume id whose instances live in every environment it was forked into: the PocketOS call."""
     with pocketos_world() as fake:
         result = introspect(fake, POCKETOS_PROJECT_TOKEN, "railway_project_token")
         check_read_only(fake, result, POCKETOS_PROJECT_TOKEN)
@@ -100,17 +105,60 @@ def test_project_token_bound_to_staging_reaches_only_staging() -> None:
     assert result.verification.status is VerificationStatus.LIVE
     blast = result.blast_radius
     assert blast.token_type == "project token"
-    assert blast.resources
-    assert {r.environment for r in blast.resources} == {"staging"}
-    assert {r.env_class for r in blast.resources} == {EnvClass.STAGING}
     assert not any(r.kind == "project" for r in blast.resources)
     volume_delete = capability(result, "volumeDelete")
-    assert [r.describe() for r in volume_delete.resources] == [
+    assert volume_delete.certain and volume_delete.note is None
+    assert sorted(r.describe() for r in volume_delete.resources) == [
+        "volume `pg-data` in environment `production` of project `pocketos`",
         "volume `pg-data` in environment `staging` of project `pocketos`"]
-    assert volume_delete.certain is False  # undocumented for project tokens: possible, not confirmed
-    assert any("project token" in u for u in blast.unknowns)
-    assert all(not c.certain for c in blast.capabilities if c.action is Action.DELETE)
+    prod = next(r for r in volume_delete.resources if r.environment == "production")
+    assert prod.env_class is EnvClass.PRODUCTION and prod.env_basis == "Railway environment"
+    # Everything else the token reaches is its own environment, and every delete there is certain.
+    assert {r.environment for r in blast.resources if r.kind != "volume"} == {"staging"}
+    assert all(c.certain for c in blast.capabilities)
+    assert {r.describe() for r in capability(result, "environmentDelete").resources} == {
+        "environment `staging` of project `pocketos`"}
     assert not any(c.operation == "projectDelete" for c in blast.capabilities)
+    assert any("no per-operation scoping" in n and "docs.railway.com/integrations/api" in n for n in blast.notes)
+    assert any("also has an instance in `production`" in n for n in blast.notes)
+
+
+def test_project_token_is_critical_and_fails_the_critical_gate() -> None:
+    from scanner.policy import assess, at_or_above
+
+    credential = make_credential("railway", "railway_project_token", POCKETOS_PROJECT_TOKEN)
+    with pocketos_world() as fake:
+        result = PROVIDER.introspect(credential, context_for(fake.url))
+        check_read_only(fake, result, POCKETOS_PROJECT_TOKEN)
+    assessment = assess(credential, result.verification, result.blast_radius, task_env="staging")
+    assert assessment.severity is Severity.CRITICAL
+    assert "can delete volume `pg-data` in environment `production` of project `pocketos` (volumeDelete)" \
+        in assessment.reasons
+    assert at_or_above([assessment], "critical") == [assessment]
+
+
+def test_project_token_whose_volumes_stay_in_its_environment_is_high_not_critical() -> None:
+    """The rule is not "every Railway token is critical": a staging-only reach is destructive on
+    non-production (high), and says so with certainty."""
+    from scanner.policy import assess
+
+    world = pocketos_world().world
+    project = next(p for p in world.projects if p.name == "pocketos")
+    for volume in project.volumes:
+        volume.instances = [vi for vi in volume.instances if vi.environment_id != "env-stag-0002"]
+    project.volumes.append(Volume("vol-cache", "cache", [
+        VolumeInstance("vi-cache-stag", "env-stag-0002", "svc-api", "/cache")]))
+    credential = make_credential("railway", "railway_project_token", POCKETOS_PROJECT_TOKEN)
+    with RailwayFake(world) as fake:
+        result = PROVIDER.introspect(credential, context_for(fake.url))
+        check_read_only(fake, result, POCKETOS_PROJECT_TOKEN)
+    volume_delete = capability(result, "volumeDelete")
+    assert [r.describe() for r in volume_delete.resources] == [
+        "volume `cache` in environment `staging` of project `pocketos`"]
+    assert volume_delete.certain
+    assessment = assess(credential, result.verification, result.blast_radius)
+    assert assessment.severity is Severity.HIGH
+    assert any(reason.startswith("can delete volume `cache`") for reason in assessment.reasons)
 
 
 def test_revoked_token_is_invalid() -> None:
@@ -189,18 +237,50 @@ def test_fake_executes_mutations_like_the_real_api_so_the_checks_mean_something(
             assert_read_only(fake.requests)
 
 
-def test_workspace_token_is_found_by_probing_and_deletes_are_possible() -> None:
+def test_workspace_token_is_found_by_probing_and_is_critical() -> None:
+    """Issue 15.1: a workspace token "has access to all the workspace's resources" and Railway
+    documents no per-operation scope, so its deletes are certain and it is critical."""
+    from scanner.policy import assess, at_or_above
+
+    credential = make_credential("railway", "railway_account_token", POCKETOS_WORKSPACE_TOKEN)
     with pocketos_world() as fake:
-        result = introspect(fake, POCKETOS_WORKSPACE_TOKEN, "railway_account_token")
+        result = PROVIDER.introspect(credential, context_for(fake.url))
         check_read_only(fake, result, POCKETOS_WORKSPACE_TOKEN)
         probes = list(fake.root_fields)
     assert result.verification.status is VerificationStatus.LIVE
     assert result.blast_radius.token_type == "workspace token"
     assert probes[:3] == ["me", "externalWorkspaces", "apiToken"]
     volume_delete = capability(result, "volumeDelete")
-    assert volume_delete.certain is False
+    assert volume_delete.certain
     assert any(r.name == "pg-data" and r.env_class is EnvClass.PRODUCTION for r in volume_delete.resources)
-    assert result.blast_radius.unknowns
+    assert capability(result, "projectDelete").certain
+    assert capability(result, "workspacePermissionChange").certain
+    assert not any("assumed possible" in u for u in result.blast_radius.unknowns)
+    assessment = assess(credential, result.verification, result.blast_radius)
+    assert assessment.severity is Severity.CRITICAL
+    assert "can delete volume `pg-data` in environment `production` of project `pocketos` (volumeDelete)" \
+        in assessment.reasons
+    assert at_or_above([assessment], "critical") == [assessment]
+
+
+def test_unreadable_role_is_possible_and_names_the_doc_that_leaves_it_open() -> None:
+    """Model rule: a delete is only *possible* where the docs leave it open, and the note says which."""
+    owner = User("u-1", "Guest", "guest@example.com")
+    other = Workspace("ws-x", "Elsewhere", {"u-someone": "ADMIN"})
+    # A project member from outside the workspace: the project's member list is admin-only, so
+    # credreach cannot read this user's role.
+    project = Project("prj-x", "shop", other.id, environments=[Environment("env-x", "production")],
+                      members={owner.id: "MEMBER"})
+    world = World(users=[owner, User("u-someone", "S", "s@example.com")], workspaces=[other],
+                  projects=[project], tokens=[Token(POCKETOS_ACCOUNT_TOKEN, "account", user_id=owner.id)])
+    with RailwayFake(world) as fake:
+        result = introspect(fake, POCKETOS_ACCOUNT_TOKEN, "railway_account_token")
+        check_read_only(fake, result, POCKETOS_ACCOUNT_TOKEN)
+    writes = [c for c in result.blast_radius.capabilities if c.action is Action.WRITE]
+    assert writes and all(not c.certain for c in writes)
+    assert all("project-members" in (c.note or "") for c in writes)
+    from scanner.policy import describe_capability
+    assert "left open by" in describe_capability(writes[0])[0]
 
 
 def test_viewer_account_token_is_read_only() -> None:
@@ -280,3 +360,77 @@ def test_many_projects_are_capped_and_uninspected_ones_count_as_production() -> 
     assert classes["app-00"] is EnvClass.DEVELOPMENT
     assert classes[f"app-{MAX_PROJECTS + 2:02d}"] is EnvClass.UNKNOWN
     assert any("Only the first" in n for n in result.blast_radius.notes)
+
+
+def _big_workspace(count: int, token_kind: str = "account") -> World:
+    """One workspace, ``count`` projects; the last one is the production database nobody looked at."""
+    owner = User("u-1", "Owner", "owner@example.com")
+    workspace = Workspace("ws-1", "Big", {owner.id: "ADMIN"})
+    projects = [Project(f"prj-{i:03d}", f"app-{i:03d}", workspace.id,
+                        environments=[Environment(f"env-{i:03d}", "development")]) for i in range(count - 1)]
+    prod = Environment("env-billing", "production")
+    projects.append(Project("prj-billing", "billing", workspace.id, environments=[prod],
+                            services=[Service("svc-db", "db")],
+                            volumes=[Volume("vol-ledger", "ledger", [
+                                VolumeInstance("vi-ledger", prod.id, "svc-db", "/data")])]))
+    token = (Token(POCKETOS_ACCOUNT_TOKEN, "account", user_id=owner.id) if token_kind == "account"
+             else Token(POCKETOS_WORKSPACE_TOKEN, "workspace", workspace_id=workspace.id))
+    return World(users=[owner], workspaces=[workspace], projects=projects, tokens=[token])
+
+
+def _after_cursors(fake: RailwayFake) -> list[str]:
+    return [r.json()["variables"]["after"] for r in fake.requests
+            if (r.json().get("variables") or {}).get("after")]
+
+
+@pytest.mark.parametrize("kind,secret", [("account", POCKETOS_ACCOUNT_TOKEN), ("workspace", POCKETOS_WORKSPACE_TOKEN)])
+def test_a_workspace_with_130_projects_is_listed_page_by_page(kind: str, secret: str) -> None:
+    """Issue 15.5: Relay `pageInfo.hasNextPage` / `endCursor` sent back as `after` until the end."""
+    with RailwayFake(_big_workspace(130, kind)) as fake:
+        result = introspect(fake, secret, "railway_account_token")
+        check_read_only(fake, result, secret)
+        cursors = _after_cursors(fake)
+    assert cursors == ["99"]  # one more page after the first 100 (the fake's cursors are positions)
+    project_delete = capability(result, "projectDelete")
+    names = {r.name for r in project_delete.resources}
+    assert len(names) == 130 and "billing" in names
+    assert project_delete.certain
+    # Only MAX_PROJECTS are inspected in detail; the rest count as production (unknown), and the note
+    # gives the real count, not 100.
+    assert any(f"Only the first {MAX_PROJECTS} of 130 projects" in n for n in result.blast_radius.notes)
+    billing = next(r for r in project_delete.resources if r.name == "billing")
+    assert billing.env_class is EnvClass.UNKNOWN
+    assert not any("listed" in u for u in result.blast_radius.unknowns)  # the list is whole
+
+
+def test_project_environments_services_and_volumes_are_paged() -> None:
+    owner = User("u-1", "Owner", "owner@example.com")
+    envs = [Environment(f"env-{i:02d}", f"pr-{i:02d}", is_ephemeral=True) for i in range(29)]
+    envs.append(Environment("env-prod", "production"))
+    services = [Service(f"svc-{i:03d}", f"worker-{i:03d}", environment_ids=["env-prod"]) for i in range(120)]
+    volumes = [Volume(f"vol-{i:03d}", f"disk-{i:03d}") for i in range(104)]
+    volumes.append(Volume("vol-main", "main-db", [VolumeInstance("vi-main", "env-prod", "svc-000", "/data")]))
+    project = Project("prj-1", "fleet", "ws-1", environments=envs, services=services, volumes=volumes)
+    world = World(users=[owner], workspaces=[Workspace("ws-1", "W", {owner.id: "ADMIN"})], projects=[project],
+                  tokens=[Token(POCKETOS_ACCOUNT_TOKEN, "account", user_id=owner.id)])
+    with RailwayFake(world) as fake:
+        result = introspect(fake, POCKETOS_ACCOUNT_TOKEN, "railway_account_token")
+        check_read_only(fake, result, POCKETOS_ACCOUNT_TOKEN)
+        bodies = [r.json()["query"] for r in fake.requests]
+    assert any("environments(first: 25, after: $after)" in b for b in bodies)
+    assert any("services(first: 100, after: $after)" in b for b in bodies)
+    assert any("volumes(first: 100, after: $after)" in b for b in bodies)
+    envs_reached = {r.name for r in capability(result, "environmentDelete").resources}
+    assert len(envs_reached) == 30 and "production" in envs_reached
+    volume_delete = {(r.name, r.environment) for r in capability(result, "volumeDelete").resources}
+    assert ("main-db", "production") in volume_delete and ("disk-103", None) in volume_delete
+    assert len({r.name for r in capability(result, "serviceDelete").resources}) == 120
+
+
+def test_the_page_cap_is_reported_never_silent() -> None:
+    with RailwayFake(_big_workspace(60), max_page=5) as fake:
+        result = introspect(fake, POCKETOS_ACCOUNT_TOKEN, "railway_account_token")
+        check_read_only(fake, result, POCKETOS_ACCOUNT_TOKEN)
+    shortfall = [u for u in result.blast_radius.unknowns if "projects of workspace `Big`" in u]
+    assert shortfall == ["listed 50 projects of workspace `Big`; more exist (page cap of 10 pages reached); "
+                         "the rest were not inspected"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -34,6 +35,7 @@ from scanner.redact import Redactor, fingerprint, is_redactable, preview
 from scanner.report.json_report import render_json
 from scanner.report.markdown import render_markdown
 from scanner.report.sarif import render_sarif
+from tests import sarif_multitool
 from tests.conftest import run_credreach
 
 WORDS = ("secret", "password", "postgres", "string", "changeme", "localhost", "secret_token", "12345678")
@@ -193,6 +195,25 @@ def test_cli_paths_and_kinds_unchanged_and_no_password_part(tree: Path, fmt: str
     if fmt == "sarif":
         sarif = json.loads(stdout)
         assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == kinds
+        uris = {unquote(loc["physicalLocation"]["artifactLocation"]["uri"])
+                for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+        assert uris and all((tree / u).is_file() for u in uris), uris
+        sarif_multitool.assert_ingestible(stdout)
+
+
+@pytest.mark.timeout(120)
+def test_word_values_are_not_credentials(tree: Path) -> None:
+    """``password = "secret"`` and friends are dropped by the detector's filters: not reported, so
+    never registered (the filtered list names the filter; its preview shows nothing of the value)."""
+    data = json.loads(_scan(tree, "-f", "json", "--show-secrets", "--show-filtered")[0])
+    secrets = {c["secret"] for c in data["credentials"]}
+    assert not secrets & set(WORDS), secrets
+    assert {"postgres://postgres:postgres@localhost/app", GH_TOKEN} <= secrets
+    assert data["filtered"] and all(f["filtered_by"] and f["preview"] == "****" for f in data["filtered"]
+                                    if f["location"]["path"] == "string_utils.py")
+    dropped = {f["location"]["path"] for f in data["filtered"]}
+    assert {"config/secret_token.py", "string_utils.py"} <= dropped
+    assert all((tree / p).is_file() for p in dropped)
 
 
 @pytest.mark.timeout(120)

@@ -41,6 +41,7 @@ from scanner.model import (
 from scanner.redact import fingerprint, preview
 from scanner.report.common import GENERIC_ROTATION
 from scanner.report.sarif import render_sarif
+from tests import sarif_multitool
 
 DATA = Path(__file__).parent / "data"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -143,9 +144,18 @@ def validate(doc: dict[str, Any], schema: dict[str, Any]) -> None:
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
 
-def render(result: ScanResult, **kwargs: Any) -> dict[str, Any]:
+PRODUCED: list[str] = []
+"""Every log this module's tests render; the last test validates them all with the multitool."""
+
+
+def sarif_text(result: ScanResult, **kwargs: Any) -> str:
     text = render_sarif(result, tool_version="0.1.0", cwd=ROOT, **kwargs)
-    return json.loads(text)
+    PRODUCED.append(text)
+    return text
+
+
+def render(result: ScanResult, **kwargs: Any) -> dict[str, Any]:
+    return json.loads(sarif_text(result, **kwargs))
 
 
 def by_kind(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -350,7 +360,7 @@ def test_partial_fingerprint_changes_when_the_secret_is_rotated() -> None:
 
 
 def test_no_raw_secret_in_the_output() -> None:
-    text = render_sarif(sample_result(), tool_version="0.1.0", cwd=ROOT)
+    text = sarif_text(sample_result())
     for secret in ALL_SECRETS:
         assert secret not in text
     # Not even JSON-escaped (e.g. the "/" in the AWS secret key).
@@ -362,8 +372,7 @@ def test_a_secret_leaking_into_a_reason_is_scrubbed() -> None:
     github = next(a for a in result.assessments if a.credential.kind == "github_classic_pat")
     leaky = replace(github, reasons=(f"Provider said: bad credentials for {GITHUB_SECRET}",),
                     blast_radius=replace(github.blast_radius, notes=(f"key {AWS_SECRET_KEY}",)))
-    text = render_sarif(replace(result, assessments=(leaky, *result.assessments[:3])),
-                        tool_version="0.1.0", cwd=ROOT)
+    text = sarif_text(replace(result, assessments=(leaky, *result.assessments[:3])))
     assert GITHUB_SECRET not in text and AWS_SECRET_KEY not in text
     assert preview(GITHUB_SECRET) in text
 
@@ -381,6 +390,24 @@ def test_paths_outside_the_root_are_not_physical() -> None:
     assert uris == ["config/old.env"]  # anchored in history, never at /tmp/elsewhere
     sources = [d["source"] for d in railway["properties"]["credreachLocations"]]
     assert sources.count("workspace") == 1
+
+
+def test_every_log_this_module_renders_is_ingestible() -> None:
+    """GitHub's ingestion rules (multitool ``--rule-kind Gh;Sarif``) on every log rendered above,
+    plus each shape on its own (so the test means the same when run alone): zero errors."""
+    result = sample_result()
+    railway = next(a for a in result.assessments if a.credential.kind == "railway_account_token")
+    aws = next(a for a in result.assessments if a.credential.kind == "aws_access_key")
+    shapes = [
+        result, replace(result, assessments=()),
+        replace(result, assessments=(replace(railway, credential=replace(
+            railway.credential, locations=(railway.credential.locations[1],))),)),   # history only
+        replace(result, assessments=(aws,)),                                         # home only
+        sample_result(railway_path="/tmp/elsewhere/.env"),                           # outside the root
+    ]
+    texts = [sarif_text(shape) for shape in shapes] + [sarif_text(result, show_secrets=True),
+                                                       sarif_text(result, category="credreach-pr")]
+    sarif_multitool.assert_ingestible(*dict.fromkeys(PRODUCED + texts))
 
 
 # --- integration files that feed code scanning and pre-commit -----------------------------------

@@ -87,6 +87,8 @@ def test_history_only_scan_is_ingestible(multitool: Path, tmp_path: Path) -> Non
     assert loc["physicalLocation"]["artifactLocation"]["uri"] == "old.env"
     assert len(loc["properties"]["commit"]) == 40
     assert result["properties"]["historyOnly"] is True
+    assert result["properties"]["commit"] == loc["properties"]["commit"]
+    assert loc["properties"]["authorDate"] and result["properties"]["authorDate"] == loc["properties"]["authorDate"]
 
 
 def test_home_scan_is_ingestible(multitool: Path, tmp_path: Path) -> None:

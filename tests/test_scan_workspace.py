@@ -16,7 +16,7 @@ from tests.conftest import git, run_credreach
 GH_TOKEN = "ghp_" + "R8fK2mQ9xZ4vB7nL1pW3sT6yH0jD5cG8aE2u"
 RAILWAY_UUID = "5f3c1a2b-9d8e-4f7a-b6c5-" + "1e2d3f4a5b6c"
 NPM_TOKEN = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-SLACK_TOKEN = "xoxb-" + "1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_TOKEN = "xoxb-" + "2739104856-5018273649201-Qm7TzR2kWp9Lx4Nv8Bc3Hd6Y"  # random-looking: a sequential body is demoted
 DB_PASSWORD = "Sup3rS3cretPw"
 
 

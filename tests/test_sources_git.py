@@ -335,3 +335,17 @@ def test_bare_repository_is_found_and_scanned(repo: Repo, tmp_path: Path) -> Non
     docs = sink.containing(SECRET)
     assert len(docs) == 1 and docs[0].origin.path.endswith(":old.txt")
     assert docs[0].origin.history_only is False  # in HEAD's tree: current content of the bare repo
+
+
+@pytest.mark.timeout(60)
+def test_fifo_named_by_the_repository_config_is_refused(repo: Repo, tmp_path: Path) -> None:
+    """`include.path` / `core.excludesFile` pointing at a FIFO would block every git command."""
+    repo.write("a.txt", "x\n")
+    repo.commit("c")
+    fifo = tmp_path / "trap"
+    os.mkfifo(fifo)
+    with open(repo.root / ".git" / "config", "a") as handle:
+        handle.write(f"[include]\n\tpath = {fifo}\n")
+    assert check_git_metadata(str(repo.root)) == str(fifo)
+    sink = history(repo)
+    assert (str(fifo), SKIP_SPECIAL_GIT_METADATA) in sink.skips

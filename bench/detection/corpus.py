@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sample templates read best on one line each)
 """A labelled detection corpus, generated from providers' documented token formats in file contexts.
 
 Every sample is one small file holding one candidate value; its label says whether a person

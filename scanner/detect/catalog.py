@@ -179,9 +179,14 @@ def active_rules(extra_paths: Iterable[str] = ()) -> tuple[Rule, ...]:
     An id already taken by an earlier rule is skipped (a user cannot silently replace a built-in
     rule; they can add one with another id).
     """
+    return _combined(user_rule_paths() + tuple(extra_paths))
+
+
+@lru_cache(maxsize=8)
+def _combined(paths: tuple[str, ...]) -> tuple[Rule, ...]:
     combined: list[Rule] = []
     seen: set[str] = set()
-    for rule in (*RULES, *builtin_catalog(), *_user_rules(user_rule_paths() + tuple(extra_paths))):
+    for rule in (*RULES, *builtin_catalog(), *_user_rules(paths)):
         if rule.id in seen:
             continue
         seen.add(rule.id)

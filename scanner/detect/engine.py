@@ -269,13 +269,15 @@ def specific_reason(hit: Hit) -> str | None:
         return placeholder_reason(password) if password else None
     if secret.startswith("-----BEGIN") or "PRIVATE KEY" in secret[:80] or "\n" in secret:
         return None
-    reason = placeholder_reason(secret)
+    # A prefixed token is judged on its shape only: words inside its body ("Fixture", "Fake") are
+    # how test trees name made-up tokens, and a provider demotes those offline anyway.
+    reason = placeholder_reason(secret, words=False)
     if reason:
         return reason
     if hit.rule.startswith("detect-secrets:") and len(secret) < 20:
         return "wrong_length"  # no prefixed format detect-secrets knows is this short (xoxb-1-2-abc)
     body = re.sub(r"^(?:[A-Za-z0-9]{1,12}[_\-.]){1,3}", "", secret, count=1)
-    if len(body) >= 8 and is_repeated_or_sequential(body):
+    if len(body) >= 8 and is_repeated_or_sequential(body, max_unit=4):
         return "repeated_or_sequential"
     wanted = min_entropy(hit.rule)
     if wanted is not None and entropy(body) < wanted:
@@ -321,6 +323,7 @@ def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
     text = doc.text
     hits: list[Hit] = []
     seen: set[int] = set()
+    allowlisted: dict[int, bool] = {}  # line -> has an allow comment (one search per line, not per hit)
 
     def add(value: str, offset: int, kind: str, rule: str, reason: str | None,
             companions: dict[str, str] | None = None) -> None:
@@ -328,12 +331,14 @@ def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
             return
         seen.add(offset)
         line, column = index.position(offset)
-        if ALLOWLIST.search(index.line_text(line)):
+        if line not in allowlisted:
+            allowlisted[line] = ALLOWLIST.search(index.line_text(line)) is not None
+        if allowlisted[line]:
             return
         provider = "generic"
         specific = False
-        classified = classify_token(value)
-        if classified is not None and reason is None:
+        classified = classify_token(value) if reason is None else None
+        if classified is not None:
             provider, kind = classified
             specific = True
         elif classified is None and reason is None and value.startswith(_STRICT_SHAPES):

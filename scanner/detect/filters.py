@@ -67,19 +67,19 @@ def entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
-def is_repeated_or_sequential(value: str) -> bool:
+def is_repeated_or_sequential(value: str, max_unit: int = 16) -> bool:
     """One character dominating, a unit repeated (``abcabc``), or a run of consecutive characters."""
     lowered = value.lower()
     if len(set(lowered)) <= 2:
         return True
     if len(lowered) >= 8 and Counter(lowered).most_common(1)[0][1] >= 0.6 * len(lowered):
         return True  # AKIAAAAAAAAAAAAAAAAA, sk_live_000000...
-    for unit in range(1, min(16, len(lowered) // 2) + 1):  # a short unit repeated (abcabcabc, 121212)
+    for unit in range(1, min(max_unit, len(lowered) // 2) + 1):  # a short unit repeated (abcabcabc, 121212)
         whole, rest = divmod(len(lowered), unit)
         if (lowered[:unit] * (whole + 1))[:len(lowered)] == lowered and whole >= 2:
             return True
     if len(lowered) >= 8:
-        steps = sum(1 for a, b in zip(lowered, lowered[1:]) if ord(b) - ord(a) in (1, -9))
+        steps = sum(1 for a, b in zip(lowered, lowered[1:], strict=False) if ord(b) - ord(a) in (1, -9))
         if steps >= 0.7 * (len(lowered) - 1):
             return True  # 1234567890123..., abcdefgh...
     stripped = re.sub(r"[^a-z0-9]", "", lowered)
@@ -114,7 +114,7 @@ def segments_into_words(value: str) -> bool:
     return True
 
 
-def placeholder_reason(value: str) -> str | None:
+def placeholder_reason(value: str, *, words: bool = True) -> str | None:
     """The filter a value trips regardless of how long or random it is (placeholders, references, examples)."""
     stripped = value.strip()
     lowered = stripped.lower()
@@ -124,7 +124,7 @@ def placeholder_reason(value: str) -> str | None:
         return "variable_reference"
     if lowered in _PLACEHOLDER_EXACT:
         return "placeholder"
-    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+    if words and any(word in lowered for word in _PLACEHOLDER_WORDS):
         return "placeholder"
     return None
 

@@ -24,8 +24,10 @@ import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scanner.detect.filters import segments_into_words
+from scanner.detect.prefilter import LiteralFinder, lowers_like_re_ignorecase
 
 # Credential words; the identifier around each is then split into parts and judged.
 _WORD = re.compile(r"pass|pwd|secret|token|key|auth|credential|creds|bearer|webhook|dsn|conn|signature|"
@@ -131,6 +133,7 @@ def _qualified_key(parts: list[str], i: int) -> bool:
     return part.endswith("key") and part[:-3] in _KEY_QUALIFIERS
 
 
+@lru_cache(maxsize=4096)
 def credential_name(name: str) -> tuple[bool, bool] | None:
     """(is a password, True) when ``name`` names a credential; None otherwise.
 
@@ -215,10 +218,51 @@ def _next_line_value(text: str, line_end: int, key_indent: int) -> tuple[str, in
     return None
 
 
+def _tail(text: str, line_start: int, name_start: int) -> str:
+    """``text[line_start:name_start].rstrip()[-2:]``, read backwards from the name."""
+    end = name_start
+    while end > line_start and text[end - 1].isspace():
+        end -= 1
+    return text[max(line_start, end - 2):end]
+
+
+def _indent(text: str, line_start: int, name_start: int) -> int:
+    """``len(before) - len(before.lstrip())`` for ``before = text[line_start:name_start]``."""
+    pos = line_start
+    while pos < name_start and text[pos].isspace():
+        pos += 1
+    return pos - line_start
+
+
+def _attribute_name_before(text: str, line_start: int, name_start: int) -> bool:
+    """``re.search(r"(?:key|name)\\s*=\\s*[\"']$", text[line_start:name_start])``, read backwards."""
+    pos = name_start - 1
+    if pos < line_start or text[pos] not in "\"'":
+        return False
+    while pos > line_start and text[pos - 1].isspace():
+        pos -= 1
+    if pos <= line_start or text[pos - 1] != "=":
+        return False
+    pos -= 1
+    while pos > line_start and text[pos - 1].isspace():
+        pos -= 1
+    return (pos - 3 >= line_start and text[pos - 3:pos] == "key") or (
+        pos - 4 >= line_start and text[pos - 4:pos] == "name")
+
+
+_DIRECTIVE = re.compile(r"(?i)(?:ENV|ARG|set|setenv|SetEnv|export)\s+")
+
+
+def _directive_before(text: str, line_start: int, name_start: int) -> bool:
+    """``re.match(r"(?i)(?:ENV|ARG|set|setenv|SetEnv|export)\\s+$", before.lstrip())`` without
+    copying ``before`` (anchored at both ends, the match fails within a few characters)."""
+    begin = line_start + _indent(text, line_start, name_start)
+    return _DIRECTIVE.fullmatch(text, begin, name_start) is not None
+
+
 def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end: int,
             code: bool) -> tuple[str, int, str, bool] | None:
     """(value, offset, style, quoted) for the name at [name_start, name_end), if a value follows it."""
-    before = text[line_start:name_start]
     pos = name_end
     # closing quote/bracket of the name: "password": / ['password'] = / `token` =
     for _ in range(2):
@@ -227,15 +271,17 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
     while pos < line_end and text[pos] in " \t":
         pos += 1
     rest = text[pos:min(line_end, pos + 4)]
-    stripped_before = before.lstrip()
     style = "assign"
-    if before.endswith("<") and rest.startswith(">"):  # <password>value</password>
+    # What precedes the name on its line is only looked at near the name (never copied whole: a
+    # minified line holds thousands of names), each test equal to its form on the whole prefix.
+    tail = _tail(text, line_start, name_start)
+    if name_start > line_start and text[name_start - 1] == "<" and rest.startswith(">"):  # <password>value
         close = text.find("<", pos + 1, line_end)
         if close < 0:
             return None
         value = text[pos + 1:close].strip()
         return value, text.find(value, pos + 1, close + 1) if value else pos + 1, "xml", True
-    if re.search(r"(?:key|name)\s*=\s*[\"']$", before):  # <add key="DbPassword" value="..."/>
+    if _attribute_name_before(text, line_start, name_start):  # <add key="DbPassword" value="..."/>
         attr = re.compile(r"[\"']\s+value\s*=\s*").match(text, name_end, line_end)
         if attr is None or attr.end() >= line_end or text[attr.end()] not in "\"'":
             return None
@@ -249,7 +295,7 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
     if separator == "=" and rest[1:2] in ("=", "~"):
         return None  # comparison, not assignment
     if separator is not None:
-        if pos > name_end and before.rstrip().endswith(("==", "!=")):
+        if pos > name_end and tail.endswith(("==", "!=")):
             return None
         name_quoted = text[name_end:name_end + 1] in "\"'`]"
         after_sep = text[pos + len(separator):pos + len(separator) + 1]
@@ -260,7 +306,7 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
             pos += 1
     else:
         cli = text[name_start - 1:name_start] == "-" or text[name_start:name_start + 1] == "-"
-        directive = re.match(r"(?i)(?:ENV|ARG|set|setenv|SetEnv|export)\s+$", stripped_before) is not None
+        directive = _directive_before(text, line_start, name_start)
         quoted_next = pos < line_end and text[pos] in _QUOTES and pos > name_end
         if not (cli and pos > name_end) and not (directive and pos > name_end) and not quoted_next:
             return None
@@ -268,7 +314,7 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
     if pos >= line_end or text[pos] in "|>" and text[pos + 1:line_end].strip() in ("", "-", "+"):
         if separator != ":":
             return None
-        nxt = _next_line_value(text, line_end, len(before) - len(before.lstrip()))
+        nxt = _next_line_value(text, line_end, _indent(text, line_start, name_start))
         return (nxt[0], nxt[1], "next-line", True) if nxt else None
     char = text[pos]
     if char == "\\" and pos + 1 < line_end and text[pos + 1] in "\"'":  # \"value\" inside JSON (notebooks)
@@ -282,8 +328,9 @@ def _reader(text: str, name_start: int, name_end: int, line_start: int, line_end
         if found is None:
             return None
         return found[0], found[1], style, True
-    stops = _BARE_STOP | (frozenset("&") if before.endswith(("?", "&")) else frozenset())
-    if separator == ":" and not code and not before.rstrip().endswith(("{", ",")):
+    after_query = name_start > line_start and text[name_start - 1] in "?&"
+    stops = _BARE_STOP | (frozenset("&") if after_query else frozenset())
+    if separator == ":" and not code and not tail.endswith(("{", ",")):
         stops = stops - frozenset(",") - frozenset("<>(){}[]")
         value, offset = _bare(text, pos, line_end, frozenset(" \t\r\n\"'`;"))
         hash_at = value.find(" #")
@@ -298,12 +345,111 @@ def _is_code(path: str) -> bool:
     return "." in name and name.rsplit(".", 1)[-1] in _CODE_EXTENSIONS
 
 
+# The literals of _WORD (each alternative, lower case) and of the gates of _PATTERNS below: found in
+# one pass (prefilter.LiteralFinder), after which the per-syntax reading runs only where they occur.
+_WORD_LITERALS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "creds", "bearer", "webhook",
+                  "dsn", "conn", "signature", "pw", "sas", "sig")
+_GATES = ("authorization", "bearer", "-u", "mysql", "sshpass", "redis-cli", "login", "identified", "jdbc:oracle",
+          "://")
+_FINDER = LiteralFinder(_WORD_LITERALS + _GATES)
+
+
+def _is_word(char: str) -> bool:
+    """``re``'s ``\\w`` for ``str`` patterns."""
+    return char.isalnum() or char == "_"
+
+
+def _literal_hits(text: str) -> dict[str, list[int]] | None:
+    """Where each literal occurs (case-insensitively, as ``re.I`` would see it), or None when
+    ``text.lower()`` would not fold like ``re.I`` (``İ ı ſ``): then the exact regexes run instead."""
+    global _last_hits
+    last = _last_hits
+    if last is not None and last[0] is text:
+        return last[1]  # assignments() and pattern_assignments() run one after the other on a text
+    hits = _FINDER.find_all(text) if lowers_like_re_ignorecase(text) else None
+    _last_hits = (text, hits)
+    return hits
+
+
+_last_hits: tuple[str, dict[str, list[int]] | None] | None = None
+"""The last text's literal positions (one entry, checked by identity: no text is confused)."""
+
+
+def _word_spans(text: str, hits: dict[str, list[int]] | None) -> list[tuple[int, int]]:
+    """Exactly ``[(m.start(), m.end()) for m in _WORD.finditer(text)]``, from the literal positions.
+
+    At any offset at most one alternative of ``_WORD`` can match (their first letters and the
+    boundary conditions exclude each other), so ``finditer``'s leftmost, non-overlapping scan is
+    the greedy pass over the candidates sorted by start.
+    """
+    if hits is None:
+        return [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    size = len(text)
+    candidates: list[tuple[int, int]] = []
+    for literal in _WORD_LITERALS:
+        positions = hits.get(literal)
+        if not positions:
+            continue
+        width = len(literal)
+        if literal == "pw":  # \bpw\b | _pw\b
+            for start in positions:
+                end = start + 2
+                if end < size and _is_word(text[end]):
+                    continue
+                if start == 0 or not _is_word(text[start - 1]):
+                    candidates.append((start, end))
+                elif text[start - 1] == "_":
+                    candidates.append((start - 1, end))
+        elif literal in ("sas", "sig"):  # sas\b | sig\b
+            candidates.extend((start, start + 3) for start in positions
+                              if start + 3 >= size or not _is_word(text[start + 3]))
+        else:
+            candidates.extend((start, start + width) for start in positions)
+    candidates.sort()
+    spans: list[tuple[int, int]] = []
+    last = 0
+    for start, end in candidates:
+        if start >= last:
+            spans.append((start, end))
+            last = end
+    return spans
+
+
+class _Lines:
+    """Line bounds and quote parity around increasing offsets, each line read once.
+
+    Offsets come in increasing order, so a long line (minified code) is searched for its bounds
+    once and its quotes counted once, not once per credential word on it.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.start = self.end = -1
+        self.counted = 0
+        self.double = self.single = 0
+
+    def bounds(self, pos: int) -> tuple[int, int]:
+        if not self.start <= pos <= self.end:
+            self.start, self.end = _line_bounds(self.text, pos)
+            self.counted, self.double, self.single = self.start, 0, 0
+        return self.start, self.end
+
+    def inside_string(self, upto: int) -> bool:
+        """An odd number of ``"`` or of ``'`` between the current line's start and ``upto``."""
+        if upto < self.counted:
+            self.counted, self.double, self.single = self.start, 0, 0
+        self.double += self.text.count('"', self.counted, upto)
+        self.single += self.text.count("'", self.counted, upto)
+        self.counted = max(self.counted, upto)
+        return self.double % 2 == 1 or self.single % 2 == 1
+
+
 def assignments(text: str, path: str = "") -> Iterator[Assignment]:
     """Every credential-named assignment in ``text`` (values not yet judged)."""
     code = _is_code(path)
     done: set[int] = set()
-    for word in _WORD.finditer(text):
-        start, end = word.start(), word.end()
+    lines = _Lines(text)
+    for start, end in _word_spans(text, _literal_hits(text)):
         if start in done:
             continue
         left = start
@@ -320,13 +466,13 @@ def assignments(text: str, path: str = "") -> Iterator[Assignment]:
         judged = credential_name(name)
         if judged is None:
             continue
-        line_start, line_end = _line_bounds(text, left)
+        line_start, line_end = lines.bounds(left)
         read = _reader(text, left, right, line_start, line_end, code)
         if read is None:
             continue
         value, offset, style, quoted = read
         upto = left - 1 if left > line_start and text[left - 1] in "\"'" else left  # the name's own quote
-        inside_string = text.count('"', line_start, upto) % 2 == 1 or text.count("'", line_start, upto) % 2 == 1
+        inside_string = lines.inside_string(upto)
         if code and style == "next-line":
             continue  # `if token:` and the line after it: a YAML shape only outside source code
         if not quoted and style in ("assign", "cli"):
@@ -362,21 +508,49 @@ _PATTERNS: tuple[tuple[str, bool, re.Pattern[str]], ...] = (
         r"mongodb\+srv|mysql|postgres|postgresql|mariadb|nats|kafka|git|svn|ssh|telnet|imap|pop3|ws|wss)"
         r"://[^\s:/@'\"<>]{1,100}:(?P<v>[^\s@'\"<>/]{1,200})@[\w.\-\[\]]{1,253}")),
 )
-_SPECIFIC_URL_SCHEMES = frozenset({"postgres", "postgresql", "mysql", "mongodb", "mongodb+srv", "redis", "rediss"})
+
+
+# Per pattern: the literal every match contains (found in lower case) and how far before it a match
+# can start (`-u` inside ` --user`: 2; `://` after the longest scheme, `mongodb+srv`: 11).
+_GATED = tuple(zip(_PATTERNS, ("authorization", "authorization", "bearer", "-u", "mysql", "sshpass", "redis-cli",
+                               "login", "identified", "jdbc:oracle", "://"),
+                   (0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 11), strict=True))
 
 
 def pattern_assignments(text: str) -> Iterator[Assignment]:
-    """Command-line, header, SQL and URL credentials (each regex bounded, gated by a literal)."""
+    """Command-line, header, SQL and URL credentials (each regex bounded, gated by a literal).
+
+    Each regex is tried only at the offsets where one of its matches could start, read off the
+    positions of its gate literal: the same matches as ``finditer`` over the whole text (which
+    the test compares), without running any regex over text that holds no gate.
+    """
+    hits = _literal_hits(text)
+    if hits is None:
+        yield from _pattern_assignments_everywhere(text)
+        return
+    for (style, password, pattern), gate, back in _GATED:
+        positions = hits.get(gate)
+        if not positions:
+            continue
+        starts = sorted({max(0, at - shift) for at in positions for shift in range(back + 1)}) if back else positions
+        resume = 0
+        for start in starts:
+            if start < resume:
+                continue
+            match = pattern.match(text, start)
+            if match is None:
+                continue
+            resume = match.end()
+            yield Assignment(style, match.group("v"), match.start("v"), style, True, password)
+
+
+def _pattern_assignments_everywhere(text: str) -> Iterator[Assignment]:
+    """The plain form: every pattern over the whole text (for text ``lower()`` does not fold like ``re.I``)."""
     lowered = text.lower()
-    gates = ("authorization", "authorization", "bearer", "-u", "mysql", "sshpass", "redis-cli", "login",
-             "identified", "jdbc:oracle", "://")
-    for (style, password, pattern), gate in zip(_PATTERNS, gates, strict=True):
+    for (style, password, pattern), gate, _ in _GATED:
         if gate not in lowered:
             continue
         for match in pattern.finditer(text):
-            if style == "url" and match.group("scheme").lower() in _SPECIFIC_URL_SCHEMES:
-                # A provider rule reports the whole URL; this one only the password, for the filters.
-                pass
             yield Assignment(style, match.group("v"), match.start("v"), style, True, password)
 
 

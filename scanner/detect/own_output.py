@@ -6,10 +6,10 @@ tree would then "find" them, and each ``baseline create`` would add an entry for
 one's fingerprints. Recognition is by *shape*, never by file name alone, because the scanned tree
 is hostile: a JSON document counts as credreach output only when it has the top-level shape one
 of credreach's writers produces, and inside it only values that look like fingerprints (hex,
-16-64 digits, alone or inside a value such as SARIF's ``kind:FINGERPRINT``) are dropped. A real secret placed in such a file in another
-shape (a token, a password, a URL) is still reported; the cost of the shape test is that a
-hex-only key disguised as a fingerprint inside a credreach-shaped file is not reported there
-(it is still reported everywhere else it occurs).
+16-64 digits, alone or inside a value such as SARIF's ``kind:FINGERPRINT``) are dropped. A real
+secret placed in such a file in another shape (a token, a password, a URL) is still reported;
+the cost of the shape test is that a hex-only key disguised as a fingerprint inside a
+credreach-shaped file is not reported there (it is still reported everywhere else it occurs).
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ A plugin this module does not know marks every line (correct, just slow).
 from __future__ import annotations
 
 import math
+import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -256,3 +258,92 @@ def marked_lines(text: str, gates: Sequence[Gate]) -> dict[int, tuple[int, set[i
                 break
             begin, number = newline + 1, number + 1
     return marks
+
+
+# --- literal positions (the keyword reader's one pass) -------------------------------------------
+
+class LiteralFinder:
+    """Every start offset of a few lower-case ASCII literals in ``text.lower()``, in one pass.
+
+    The keyword reader (:mod:`scanner.detect.keywords`) needs *where* its words and gate literals
+    occur, not only whether: with Hyperscan (one caseless database, compiled once per process)
+    pure-ASCII text is scanned once for all of them; otherwise, or with ``CREDREACH_MATCHER=re``,
+    ``str.find`` runs per literal on the lower-cased text. Both report every occurrence, overlapping
+    ones included, in increasing order per literal. The caller guarantees that ``lowered`` has the
+    same offsets as ``text`` (see :func:`lowers_like_re_ignorecase`); on ASCII text caseless
+    matching and ``lower()`` agree exactly.
+    """
+
+    def __init__(self, literals: Sequence[str]) -> None:
+        self.literals = tuple(dict.fromkeys(literals))
+        if any(not lit or not lit.isascii() or lit != lit.lower() for lit in self.literals):
+            raise ValueError("literals must be non-empty lower-case ASCII")
+        # ``str.find`` engine: a literal holding a shorter one (``pwd`` holds ``pw``) is read off the
+        # shorter one's positions instead of a search of its own.
+        self._derived: dict[str, tuple[str, int]] = {}
+        for literal in sorted(self.literals, key=len):
+            base = next((b for b in self.literals if b != literal and b not in self._derived and b in literal
+                         and len(b) < len(literal)), None)
+            if base is not None:
+                self._derived[literal] = (base, literal.index(base))
+        self._database: Any = None
+        self._scratch: Any = None
+        self._lock = threading.Lock()
+        self._tried = False
+
+    def _hyperscan(self) -> Any:
+        """The compiled database, or None for the ``str.find`` engine."""
+        if not self._tried:
+            self._tried = True
+            from scanner.detect import multimatch
+
+            wanted = os.environ.get(multimatch.ENGINE_ENV, "").strip().lower()
+            hs = multimatch.hyperscan
+            if hs is not None and wanted != "re":
+                try:
+                    database = hs.Database(mode=hs.HS_MODE_BLOCK)
+                    expressions = ["".join(f"\\x{ord(c):02x}" for c in lit).encode("ascii") for lit in self.literals]
+                    database.compile(expressions=expressions, ids=list(range(len(expressions))),
+                                     elements=len(expressions), flags=[hs.HS_FLAG_CASELESS] * len(expressions))
+                    self._database, self._scratch = database, hs.Scratch(database)
+                except hs.HyperscanError:  # pragma: no cover - literals always compile
+                    self._database = None
+        return self._database
+
+    def find_all(self, text: str, lowered: str | None = None) -> dict[str, list[int]]:
+        """Literal -> sorted start offsets (only literals that occur)."""
+        database = self._hyperscan() if text.isascii() else None
+        found: dict[str, list[int]] = {}
+        if database is not None:
+            literals = self.literals
+            lengths = tuple(len(lit) for lit in literals)
+
+            def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+                found.setdefault(literals[index], []).append(end - lengths[index])
+
+            with self._lock:  # a Scratch serves one scan at a time
+                database.scan(text.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
+            return found
+        haystack = text.lower() if lowered is None else lowered
+        find = haystack.find
+        for literal in self.literals:
+            if literal in self._derived:
+                continue
+            position = find(literal)
+            if position < 0:
+                continue
+            positions = found[literal] = []
+            while position >= 0:
+                positions.append(position)
+                position = find(literal, position + 1)
+        for literal, (base, shift) in self._derived.items():
+            starts = [at - shift for at in found.get(base, ())
+                      if at >= shift and haystack.startswith(literal, at - shift)]
+            if starts:
+                found[literal] = starts
+        return found
+
+
+def lowers_like_re_ignorecase(text: str) -> bool:
+    """Public name of :func:`_lowers_like_re_ignorecase`, plus the offset check for any text."""
+    return text.isascii() or (_lowers_like_re_ignorecase(text) and len(text.lower()) == len(text))

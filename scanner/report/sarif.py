@@ -233,9 +233,12 @@ def _rule(kind: str, members: list[Assessment]) -> dict[str, Any]:
     rotation = rotation_advice(kind)
     why = ("credreach reports a credential when an AI coding agent working in this repository or "
            "on this machine could read it, and says what the provider allows it to do.")
+    name = "".join(part.capitalize() for part in kind.split("_")) or kind
+    if name.lower() == kind.lower():  # SARIF1001: a rule's name must differ from its id
+        name += "Credential"
     return {
         "id": kind,
-        "name": "".join(part.capitalize() for part in kind.split("_")) or kind,
+        "name": name,
         "shortDescription": {"text": _first_sentence(description)[:1024]},
         "fullDescription": {"text": f"{description} {why}"[:1024]},
         "help": {

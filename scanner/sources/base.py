@@ -121,18 +121,29 @@ def wide_encoding(head: bytes) -> str | None:
         lanes4 = [sample[i::4] for i in range(4)]
         zero4 = [lane.count(0) / len(lane) for lane in lanes4]
         if zero4[1] > 0.95 and zero4[2] > 0.95 and zero4[3] > 0.95 and zero4[0] < 0.05:
-            return "utf-32-le"
+            return "utf-32-le" if _mostly_text(sample, "utf-32-le") else None
         if zero4[0] > 0.95 and zero4[1] > 0.95 and zero4[2] > 0.95 and zero4[3] < 0.05:
-            return "utf-32-be"
+            return "utf-32-be" if _mostly_text(sample, "utf-32-be") else None
     even, odd = sample[0::2], sample[1::2]
     if not odd:
         return None
     zero_even, zero_odd = even.count(0) / len(even), odd.count(0) / len(odd)
     if zero_odd > 0.6 and zero_even < 0.02:
-        return "utf-16-le"
+        return "utf-16-le" if _mostly_text(sample, "utf-16-le") else None
     if zero_even > 0.6 and zero_odd < 0.02:
-        return "utf-16-be"
+        return "utf-16-be" if _mostly_text(sample, "utf-16-be") else None
     return None
+
+
+def _mostly_text(sample: bytes, encoding: str) -> bool:
+    """Whether ``sample`` read as ``encoding`` is text: a NUL lane alone is not enough, since
+    binary records of small integers (``00 01 00 01``) have one too, but decode to control codes."""
+    unit = 4 if encoding.startswith("utf-32") else 2
+    chars = sample[:len(sample) - len(sample) % unit].decode(encoding, "replace")
+    if not chars:
+        return False
+    texty = sum(1 for ch in chars if ch.isprintable() or ch in "\t\r\n\f\v")
+    return texty >= 0.95 * len(chars)
 
 
 def looks_binary(head: bytes) -> bool:

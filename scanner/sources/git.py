@@ -170,6 +170,30 @@ def _special(path: str, follow: bool) -> bool:
     return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode))
 
 
+_CONFIG_FILE_KEY = re.compile(r"^\s*(?:path|excludesfile|attributesfile)\s*=\s*(.+?)\s*$", re.I | re.M)
+
+
+def _config_file_refs(config: str) -> Iterator[str]:
+    """Files a git config makes git open (``include.path``, ``includeIf.*.path``,
+    ``core.excludesFile``, ``core.attributesFile``), followed through regular included files."""
+    pending, seen = [config], set[str]()
+    while pending and len(seen) < 64:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        data = read_regular_file(current, 1 << 20)
+        if not isinstance(data, bytes):
+            continue
+        for match in _CONFIG_FILE_KEY.finditer(data.decode("utf-8", "surrogateescape")):
+            value = match.group(1).strip().strip('"')
+            if value.startswith("~/"):
+                value = os.path.join(os.path.expanduser("~"), value[2:])
+            path = os.path.join(os.path.dirname(current), value)
+            yield path
+            pending.append(path)
+
+
 def check_git_metadata(repo: str) -> str | None:
     """The first file git could block on (FIFO, socket, device) in ``repo``'s metadata, or None.
 
@@ -191,6 +215,10 @@ def check_git_metadata(repo: str) -> str | None:
         done.add(top)
         if _special(top, follow=True):
             return top
+        for config in (os.path.join(top, "config"), os.path.join(top, "config.worktree")):
+            for referenced in _config_file_refs(config):
+                if _special(referenced, follow=True):
+                    return referenced
         for extra in ("commondir", os.path.join("objects", "info", "alternates")):
             listed = os.path.join(top, extra)
             if _special(listed, follow=True):

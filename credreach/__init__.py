@@ -1,0 +1,1 @@
+"""The ``credreach`` import name: ``python -m credreach`` runs the CLI (code lives in ``scanner``)."""
