@@ -76,10 +76,8 @@ def source_files(trees: list[Path]) -> list[tuple[Path, Path, int]]:
 
 def build_sized(name: str, target: int, trees: list[Path], force: bool) -> Path:
     root = CORPUS / name
-    if root.exists() and not force:
-        print(f"{root} exists (use --force to rebuild)")
+    if not _fresh(root, force):
         return root
-    shutil.rmtree(root, ignore_errors=True)
     files = source_files(trees)
     total = copy = 0
     while total < target and files:
@@ -107,13 +105,20 @@ def git(repo: Path, *args: str) -> None:
                    env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def build_history(trees: list[Path], force: bool) -> Path:
-    root = CORPUS / "history"
+def _fresh(root: Path, force: bool) -> bool:
+    """Empty ``root`` for a rebuild (True), or keep an existing corpus unless ``force`` (False)."""
     if root.exists() and not force:
         print(f"{root} exists (use --force to rebuild)")
-        return root
+        return False
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
+    return True
+
+
+def build_history(trees: list[Path], force: bool) -> Path:
+    root = CORPUS / "history"
+    if not _fresh(root, force):
+        return root
     git(root, "init", "-q")
     chosen, total = [], 0
     for tree, path, size in source_files(trees):
@@ -150,11 +155,8 @@ def _b64(data: bytes) -> str:
 
 def build_redos(force: bool) -> Path:
     root = CORPUS / "redos"
-    if root.exists() and not force:
-        print(f"{root} exists (use --force to rebuild)")
+    if not _fresh(root, force):
         return root
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
     rng = random.Random(1)
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     shapes = ['`"access_token": "{}"`,', '`TokenIssuer = "{}"`,', "`{}`,", '`"idToken": "{}",`,',
