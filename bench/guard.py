@@ -1,13 +1,16 @@
 """Benchmark `credreach guard`: decision latency per hook call and a labelled decision corpus.
 
-    python bench/guard.py [--calls 1000] [--agent claude-code]
+    python bench/guard.py [--calls 1000] [--agent claude-code] [--entry installed|module|cli] [--skip-latency]
 
 1. Latency: ``--calls`` real-looking tool calls (Bash commands of every family the guard knows,
    Read calls, MCP calls; benign and destructive), each sent to a **new hook process** exactly as
    an agent runs it (``python -I -S scanner/guard/_entry.py --agent X``), so the figure includes
    Python start-up. A reach map with a few credentials is in place. Reported: p50, p90, p99, max,
    plus the interpreter's own start-up (``python -I -S -c pass``) for comparison and the
-   in-process decision time without start-up.
+   in-process decision time without start-up. ``--entry`` picks the command measured:
+   ``installed`` (default; what ``credreach guard install`` writes), ``module``
+   (``python -m scanner.guard hook``) or ``cli`` (``python -m scanner guard hook``, the full
+   typer CLI, i.e. what the ``credreach guard hook`` console script costs).
 2. Decisions: a corpus of destructive and benign commands with the expected decision, including
    the known bypass shapes (``sh -c``, variables, quoting, ``base64 -d | sh``, flag reordering,
    here-docs, ``xargs``, one-liners). Printed as confusion counts (expected x got) and the
@@ -175,7 +178,18 @@ def payload(agent: str, command: str, cwd: str, rng: random.Random) -> dict[str,
             "tool_use_id": "toolu_bench"}
 
 
-def latency(calls: int, agent: str) -> None:
+ENTRIES = ("installed", "module", "cli")
+
+
+def hook_argv(entry: str, agent: str) -> list[str]:
+    if entry == "installed":
+        return [sys.executable, "-I", "-S", str(ROOT / "scanner" / "guard" / "_entry.py"), "--agent", agent]
+    if entry == "module":
+        return [sys.executable, "-m", "scanner.guard", "hook", "--agent", agent]
+    return [sys.executable, "-m", "scanner", "guard", "hook", "--agent", agent]
+
+
+def latency(calls: int, agent: str, entry: str = "installed") -> None:
     rng = random.Random(16)
     with tempfile.TemporaryDirectory(prefix="credreach-bench-guard-") as tmp:
         workspace = Path(tmp) / "ws"
@@ -183,8 +197,9 @@ def latency(calls: int, agent: str) -> None:
         env = {"HOME": tmp, "XDG_CACHE_HOME": str(Path(tmp) / "cache"), "PATH": os.environ.get("PATH", ""),
                "RAILWAY_TOKEN": "0" * 32, "DATABASE_URL": "postgres://app:pw@db.prod.example/app"}
         make_map(workspace, env)
-        entry = str(ROOT / "scanner" / "guard" / "_entry.py")
-        command = [sys.executable, "-I", "-S", entry, "--agent", agent]
+        command = hook_argv(entry, agent)
+        if entry != "installed":  # -m needs the source tree on the path (-I -S ignore PYTHONPATH)
+            env["PYTHONPATH"] = str(ROOT)
         start_samples = []
         for _ in range(30):
             t0 = time.perf_counter()
@@ -206,6 +221,9 @@ def latency(calls: int, agent: str) -> None:
             t0 = time.perf_counter()
             evaluate(ToolCall(agent, SHELL, "Bash", str(workspace), command=text), env)
             inproc.append(time.perf_counter() - t0)
+    shown = " ".join(Path(w).name if i == 0 else os.path.relpath(w, ROOT) if w.endswith(".py") else w
+                     for i, w in enumerate(command))
+    print(f"hook command: {shown}")
     print(f"hook process per call ({agent}, incl. Python start-up): {stats(samples)}")
     print(f"python -I -S -c pass (start-up alone):              {stats(start_samples)}")
     print(f"decision in-process (no start-up):                   {stats(inproc)}")
@@ -243,10 +261,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--agent", default="claude-code")
+    parser.add_argument("--entry", choices=ENTRIES, default="installed",
+                        help="hook command to time: installed (-I -S _entry.py), module (-m scanner.guard), "
+                             "cli (-m scanner guard hook, the typer CLI)")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     if not args.skip_latency:
-        latency(args.calls, args.agent)
+        latency(args.calls, args.agent, args.entry)
     decisions()
 
 

@@ -12,6 +12,8 @@ The client is the enforcement point for the rules that are never bent:
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import logging
 import os
@@ -26,6 +28,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from providers import allowed_calls
 from providers.guard import MutationRefused, ReadOnlyPost, check_request
 from scanner.model import (
     BlastRadius,
@@ -39,6 +42,11 @@ from scanner.redact import REDACTOR, safe_error
 USER_AGENT = "credreach/0.1 (read-only credential introspection)"
 HTTP_LOG = logging.getLogger("credreach.http")
 MAX_BODY_BYTES = 8 * 1024 * 1024
+
+ACTIVE_PROVIDER: contextvars.ContextVar[str | None] = contextvars.ContextVar("credreach_provider", default=None)
+"""Name of the provider whose ``introspect`` is running in this thread (set by :class:`Provider`);
+:meth:`ReadOnlyHttp.request` checks every call against that provider's allow-list in
+:mod:`providers.allowed_calls`. None outside any ``introspect``: generic checks only."""
 
 
 class ProviderError(Exception):
@@ -119,6 +127,8 @@ class ReadOnlyHttp:
         if _origin(url) != self._origin:
             raise MutationRefused(f"refusing to send a credential to {_origin(url)}; bound to {self._origin}")
         check_request(method, url, post_kind=post_kind, json_body=json_body, form=form)
+        allowed_calls.check_call(ACTIVE_PROVIDER.get(), method, url, self.base_url,
+                                 headers=headers, params=params, form=form)
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         all_headers.update(headers or {})
         attempt = 0
@@ -293,6 +303,25 @@ class Provider(ABC):
     reveals: ClassVar[str]
     """One line for ``credreach providers``: what introspection can tell."""
     docs: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each subclass's own ``introspect`` so that every HTTP call made while it runs is
+        checked against that provider's allow-list (:data:`ACTIVE_PROVIDER`)."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("introspect")
+        if own is None or getattr(own, "__isabstractmethod__", False) or getattr(own, "_credreach_scoped", False):
+            return
+
+        @functools.wraps(own)
+        def introspect(self: Provider, credential: Credential, ctx: ProviderContext) -> Introspection:
+            token = ACTIVE_PROVIDER.set(type(self).name)
+            try:
+                return own(self, credential, ctx)
+            finally:
+                ACTIVE_PROVIDER.reset(token)
+
+        introspect._credreach_scoped = True  # type: ignore[attr-defined]
+        cls.introspect = introspect  # type: ignore[method-assign]
 
     @abstractmethod
     def introspect(self, credential: Credential, ctx: ProviderContext) -> Introspection:

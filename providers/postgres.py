@@ -69,82 +69,290 @@ _ALLOWED_SETS = re.compile(
     r")$", re.I)
 _ALLOWED_BEGIN = re.compile(r"^(?:BEGIN(?:\s+TRANSACTION|\s+WORK)?|START\s+TRANSACTION)\s+READ\s+ONLY$", re.I)
 _ALLOWED_ROLLBACK = re.compile(r"^ROLLBACK(?:\s+TRANSACTION|\s+WORK)?$", re.I)
-# Functions a SELECT could call that change state or reach outside the database.
-_SIDE_EFFECT_FUNCTIONS = re.compile(
-    r"\b(?:pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_switch_wal"
-    r"|pg_create_\w+|pg_drop_\w+|pg_replication_origin_\w+|pg_advisory\w*|pg_try_advisory\w*"
-    r"|pg_promote|pg_start_backup|pg_stop_backup|pg_backup_\w+|pg_stat_reset\w*|pg_file_\w+"
-    r"|pg_read_file|pg_read_binary_file|pg_ls_\w+|lo_\w+|set_config|nextval|setval|dblink\w*"
-    r"|txid_current|pg_current_xact_id|pg_notify|pg_logical_emit_message|pg_import_system_collations"
-    r"|pg_sleep\w*|query_to_xml\w*|table_to_xml\w*|database_to_xml\w*)\s*\(", re.I)
+
+ALLOWED_FUNCTIONS = frozenset({
+    # what this module's own catalog queries call
+    "current_database", "current_setting", "pg_is_in_recovery", "pg_has_role", "pg_get_userbyid",
+    "has_database_privilege", "has_table_privilege", "any", "cast",
+    # obviously pure reads and expressions
+    "has_schema_privilege", "version", "current_schema", "count", "coalesce", "nullif", "greatest",
+    "least", "array_agg", "lower", "upper", "length",
+})
+"""Every function a SELECT may call, by exact name (a quoted name is compared as written). Anything
+else, including every function with a side effect (``pg_terminate_backend``, ``set_config``,
+``lo_*``, ``pg_*advisory*``, ``pg_create_*_slot``, ``dblink``, ``nextval``, ``pg_read_file``, …),
+is refused by not being here."""
+
+# Keywords that may stand before "(" without being a function call.
+_PAREN_KEYWORDS = frozenset({
+    "select", "from", "where", "and", "or", "not", "in", "exists", "as", "on", "join", "using",
+    "when", "then", "else", "case", "is", "having", "limit", "offset", "union", "intersect", "except",
+    "all", "some", "between", "like", "ilike", "by", "over", "filter", "group", "distinct", "array",
+    "row", "values", "lateral", "with", "materialized", "end",
+})
+# Unquoted words that make a SELECT write, lock or create something: refused wherever they occur.
+_WRITING_WORDS = frozenset({"into", "insert", "update", "delete", "merge", "truncate", "copy", "call",
+                            "lock", "notify", "execute", "uescape"})
+_ROW_LOCKS = frozenset({"update", "share", "no", "key"})
+
+_SPACE = " \t\n\r\f\v"
+_OP_CHARS = "+-*/<>=~!@#%^&|`?,()[].:;"
 
 
-def _strip_literals_and_comments(sql: str) -> str:
-    """SQL with comments removed and string/identifier contents blanked, for keyword checks."""
-    out: list[str] = []
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    """``word`` (unquoted, lower-cased), ``quoted`` (a "quoted identifier", as written), ``string``,
+    ``dollar`` (a dollar-quoted string), ``number``, ``param`` (``$1``) or ``op`` (one character)."""
+    value: str
+    text: str
+
+
+def _is_ident_start(ch: str) -> bool:
+    return ch.isalpha() or ch == "_" or ord(ch) >= 0x80
+
+
+def _is_ident_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_$" or ord(ch) >= 0x80
+
+
+def _quoted_end(sql: str, start: int, quote: str, *, backslash: bool) -> int:
+    """Index just after the closing ``quote`` of the literal whose opening quote is at ``start``."""
+    i, n = start + 1, len(sql)
+    while i < n:
+        ch = sql[i]
+        if backslash and ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            if i + 1 < n and sql[i + 1] == quote:
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    raise StatementRefused("unterminated quoted string or identifier")
+
+
+def tokenize(sql: str) -> list[Token]:
+    """PostgreSQL's lexical rules, as far as deciding what a statement does needs them.
+
+    Comments (``--`` to the end of the line, ended by LF or CR; nested ``/* */``) are dropped;
+    ``'…'``, ``E'…'`` (backslash escapes), ``U&'…'``, ``B'…'``, ``X'…'``, ``N'…'`` are strings;
+    ``$tag$…$tag$`` is a dollar-quoted string; ``"…"`` is an identifier kept as written. Anything the
+    lexer does not understand (an unterminated literal or comment, a stray backslash) is refused.
+    """
+    tokens: list[Token] = []
     i, n = 0, len(sql)
     while i < n:
+        ch = sql[i]
+        if ch in _SPACE:
+            i += 1
+            continue
         if sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end
+            while i < n and sql[i] not in "\r\n":
+                i += 1
             continue
         if sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            out.append(" ")
+            depth, i = 1, i + 2
+            while depth:
+                if i >= n:
+                    raise StatementRefused("unterminated comment")
+                if sql.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif sql.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
             continue
-        ch = sql[i]
-        if ch in "'\"":
-            end = i + 1
-            while end < n:
-                if sql[end] == ch:
-                    if end + 1 < n and sql[end + 1] == ch:
-                        end += 2
-                        continue
-                    break
-                end += 1
-            out.append(ch + ch)
-            i = end + 1
+        if ch == "'":
+            end = _quoted_end(sql, i, "'", backslash=False)
+            body = sql[i + 1:end - 1]
+            # with standard_conforming_strings off a backslash escapes: refuse what would end elsewhere
+            if "\\'" in body or "\\\\" in body or body.endswith("\\"):
+                raise StatementRefused("backslash before a quote in a string; refused as ambiguous")
+            tokens.append(Token("string", body, sql[i:end]))
+            i = end
             continue
-        if ch == "$":  # dollar quoting can hide anything: refuse it outright
-            match = re.match(r"\$[A-Za-z_]*\$", sql[i:])
-            if match:
-                raise StatementRefused("dollar-quoted strings are not used by credreach")
-        out.append(ch)
-        i += 1
-    return "".join(out)
+        if ch in "eE" and sql.startswith("'", i + 1):
+            end = _quoted_end(sql, i + 1, "'", backslash=True)
+            tokens.append(Token("string", sql[i + 2:end - 1], sql[i:end]))
+            i = end
+            continue
+        if ch in "uU" and sql.startswith("&", i + 1) and i + 2 < n and sql[i + 2] in "'\"":
+            if sql[i + 2] == '"':
+                raise StatementRefused("U&\"…\" identifiers are not used by credreach")
+            end = _quoted_end(sql, i + 2, "'", backslash=False)
+            tokens.append(Token("string", sql[i + 3:end - 1], sql[i:end]))
+            i = end
+            continue
+        if ch in "bBxXnN" and sql.startswith("'", i + 1):
+            end = _quoted_end(sql, i + 1, "'", backslash=False)
+            if "\\" in sql[i + 2:end - 1]:
+                raise StatementRefused("backslash in a bit or national string; refused as ambiguous")
+            tokens.append(Token("string", sql[i + 2:end - 1], sql[i:end]))
+            i = end
+            continue
+        if ch == '"':
+            end = _quoted_end(sql, i, '"', backslash=False)
+            tokens.append(Token("quoted", sql[i + 1:end - 1].replace('""', '"'), sql[i:end]))
+            i = end
+            continue
+        if ch == "$":
+            number = re.match(r"\$\d+", sql[i:])
+            if number:
+                tokens.append(Token("param", number.group(), number.group()))
+                i += number.end()
+                continue
+            tag = re.match(r"\$(?:[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*)?\$", sql[i:])
+            if not tag:
+                raise StatementRefused("stray `$` in statement")
+            end = sql.find(tag.group(), i + tag.end())
+            if end < 0:
+                raise StatementRefused("unterminated dollar-quoted string")
+            end += tag.end()
+            tokens.append(Token("dollar", sql[i + tag.end():end - tag.end()], sql[i:end]))
+            i = end
+            continue
+        if _is_ident_start(ch):
+            j = i + 1
+            while j < n and _is_ident_char(sql[j]):
+                j += 1
+            tokens.append(Token("word", sql[i:j].lower(), sql[i:j]))
+            i = j
+            continue
+        if ch.isdigit() or (ch == "." and i + 1 < n and sql[i + 1].isdigit()):
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] in "._"
+                             or (sql[j] in "+-" and sql[j - 1] in "eE" and not sql[i:j].lower().startswith("0x"))):
+                j += 1
+            tokens.append(Token("number", sql[i:j], sql[i:j]))
+            i = j
+            continue
+        if ch in _OP_CHARS:
+            tokens.append(Token("op", ch, ch))
+            i += 1
+            continue
+        raise StatementRefused(f"unexpected character {ch!r} in statement")
+    return tokens
+
+
+def _statement(tokens: list[Token]) -> list[Token]:
+    """The one statement in ``tokens`` (a trailing semicolon is allowed)."""
+    while tokens and tokens[-1].value == ";" and tokens[-1].kind == "op":
+        tokens = tokens[:-1]
+    if any(t.kind == "op" and t.value == ";" for t in tokens):
+        raise StatementRefused("only one statement at a time")
+    if not tokens:
+        raise StatementRefused("empty statement")
+    return tokens
+
+
+def _matching(tokens: list[Token], start: int) -> int:
+    """Index of the ``)`` closing the ``(`` at ``start``."""
+    depth = 0
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        if token.kind == "op" and token.value == "(":
+            depth += 1
+        elif token.kind == "op" and token.value == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise StatementRefused("unbalanced parentheses")
+
+
+def _starts_select(tokens: list[Token]) -> bool:
+    index = 0
+    while index < len(tokens) and tokens[index].kind == "op" and tokens[index].value == "(":
+        index += 1
+    return index < len(tokens) and tokens[index].kind == "word" and tokens[index].value == "select"
+
+
+def _check_with(tokens: list[Token]) -> None:
+    """``WITH [RECURSIVE] name AS [NOT] [MATERIALIZED] (SELECT …) [, …] SELECT …``; nothing else."""
+    index = 1
+    if index < len(tokens) and tokens[index].kind == "word" and tokens[index].value == "recursive":
+        index += 1
+    while True:
+        if index >= len(tokens) or tokens[index].kind not in ("word", "quoted"):
+            raise StatementRefused("WITH without a query name")
+        index += 1
+        if index < len(tokens) and tokens[index].kind == "word" and tokens[index].value == "as":
+            index += 1
+        else:
+            raise StatementRefused("WITH query must be `name AS (SELECT …)`")
+        while index < len(tokens) and tokens[index].kind == "word" and tokens[index].value in ("not", "materialized"):
+            index += 1
+        if index >= len(tokens) or tokens[index].value != "(" or tokens[index].kind != "op":
+            raise StatementRefused("WITH query must be `name AS (SELECT …)`")
+        close = _matching(tokens, index)
+        if not _starts_select(tokens[index + 1:close]):
+            raise StatementRefused("WITH query that is not a SELECT refused (data-modifying CTE)")
+        index = close + 1
+        if index < len(tokens) and tokens[index].kind == "op" and tokens[index].value == ",":
+            index += 1
+            continue
+        break
+    if not _starts_select(tokens[index:]):
+        raise StatementRefused("WITH must end in a SELECT")
+
+
+def _check_select(tokens: list[Token]) -> None:
+    depth = 0
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.kind == "dollar":
+            raise StatementRefused("dollar-quoted strings are not used by credreach")
+        if token.kind == "op":
+            depth += {"(": 1, ")": -1}.get(token.value, 0)
+            if depth < 0:
+                raise StatementRefused("unbalanced parentheses")
+            continue
+        if token.kind == "word" and token.value in _WRITING_WORDS:
+            if token.value == "into":
+                raise StatementRefused("SELECT … INTO creates a table; refused")
+            raise StatementRefused(f"`{token.value.upper()}` inside a SELECT refused")
+        if token.kind == "word" and token.value == "for" and following is not None \
+                and following.kind == "word" and following.value in _ROW_LOCKS:
+            raise StatementRefused("row-locking SELECT refused")
+        calls = following is not None and following.kind == "op" and following.value == "("
+        if not calls or token.kind not in ("word", "quoted"):
+            continue
+        previous = tokens[index - 1] if index else None
+        if token.kind == "word" and (token.value in _PAREN_KEYWORDS
+                                     or (previous is not None and previous.kind == "word" and previous.value == "as")):
+            continue
+        if token.value not in ALLOWED_FUNCTIONS:
+            raise StatementRefused("SELECT calls a function that is not on the read-only allow-list; refused")
+    if depth != 0:
+        raise StatementRefused("unbalanced parentheses")
 
 
 def check_statement(sql: str) -> None:
     """Raise :class:`StatementRefused` unless ``sql`` is one catalog read or session-safety statement.
 
-    Allowed: ``SELECT`` (no ``INTO``, no row locks, no side-effect functions), ``SET`` of the
-    read-only characteristics and timeouts, ``BEGIN READ ONLY``, ``ROLLBACK``. One statement only.
+    Allowed, after :func:`tokenize`: one ``SELECT`` (or ``WITH name AS (SELECT …) SELECT``) that calls
+    only functions on :data:`ALLOWED_FUNCTIONS` and has no ``INTO``, row lock or writing keyword;
+    ``SET`` of the read-only characteristics and timeouts; ``BEGIN READ ONLY``; ``ROLLBACK``.
     """
-    bare = _strip_literals_and_comments(sql).strip()
-    if bare.endswith(";"):
-        bare = bare[:-1].rstrip()
-    if not bare:
-        raise StatementRefused("empty statement")
-    if ";" in bare:
-        raise StatementRefused("only one statement at a time")
-    normalized = " ".join(bare.split())
-    first = normalized.split(" ", 1)[0].upper()
-    if first == "SELECT":
-        if re.search(r"\bINTO\b", normalized, re.I):
-            raise StatementRefused("SELECT … INTO creates a table; refused")
-        if re.search(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", normalized, re.I):
-            raise StatementRefused("row-locking SELECT refused")
-        if _SIDE_EFFECT_FUNCTIONS.search(normalized):
-            raise StatementRefused("SELECT calls a function with side effects; refused")
+    tokens = _statement(tokenize(sql))
+    first = tokens[0]
+    keyword = first.value if first.kind == "word" else ""
+    if keyword in ("select", "with"):
+        if keyword == "with":
+            _check_with(tokens)
+        _check_select(tokens)
         return
-    if first == "SET" and _ALLOWED_SETS.match(normalized):
+    normalized = " ".join(t.text for t in tokens)
+    if any(t.kind in ("quoted", "dollar") for t in tokens):
+        raise StatementRefused(f"{first.text[:20].upper()} refused: credreach only reads the catalog")
+    if keyword == "set" and _ALLOWED_SETS.match(normalized):
         return
-    if first in ("BEGIN", "START") and _ALLOWED_BEGIN.match(normalized):
+    if keyword in ("begin", "start") and _ALLOWED_BEGIN.match(normalized):
         return
-    if first == "ROLLBACK" and _ALLOWED_ROLLBACK.match(normalized):
+    if keyword == "rollback" and _ALLOWED_ROLLBACK.match(normalized):
         return
-    raise StatementRefused(f"{first} refused: credreach only reads the catalog")
+    raise StatementRefused(f"{first.text[:20].upper()} refused: credreach only reads the catalog")
 
 
 class Cutoff:

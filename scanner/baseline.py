@@ -67,11 +67,17 @@ class BaselineEntry:
     """Why it was accepted (``credreach baseline --reason``)."""
     first_locations: tuple[str, ...] = ()
     """Where it was when baselined (location texts, at most five)."""
+    resolved: bool = False
+    """``credreach baseline update`` found it no longer (``"resolved": true`` in the file; the key is
+    written only when true). Still matched: a reverted file does not re-open it."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "provider": self.provider, "kind": self.kind,
-                "preview": self.preview, "reason": self.reason,
-                "first_locations": list(self.first_locations)}
+        doc: dict[str, Any] = {"fingerprint": self.fingerprint, "provider": self.provider, "kind": self.kind,
+                               "preview": self.preview, "reason": self.reason,
+                               "first_locations": list(self.first_locations)}
+        if self.resolved:
+            doc["resolved"] = True
+        return doc
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def create_baseline(result: ScanResult, reason: str, *, generated_at: str | None
         if fp in entries:
             continue
         if fp in kept:
-            entries[fp] = kept[fp]
+            entries[fp] = replace(kept[fp], resolved=False)
             continue
         locations = sorted(cred.locations, key=Location.sort_key)[:MAX_FIRST_LOCATIONS]
         entries[fp] = BaselineEntry(
@@ -207,7 +213,10 @@ def _parse_entry(path: str, index: int, raw: Any) -> BaselineEntry:
     locations = raw.get("first_locations", [])
     if not isinstance(locations, list) or not all(isinstance(x, str) for x in locations):
         raise BaselineError(path, f"{where}: 'first_locations' must be a list of strings")
-    return BaselineEntry(fingerprint=fp.lower(), first_locations=tuple(locations), **fields)
+    resolved = raw.get("resolved", False)
+    if not isinstance(resolved, bool):
+        raise BaselineError(path, f"{where}: 'resolved' must be true or false")
+    return BaselineEntry(fingerprint=fp.lower(), first_locations=tuple(locations), resolved=resolved, **fields)
 
 
 def apply_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:
@@ -229,3 +238,109 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:
     removed = len(result.assessments) - len(kept)
     return replace(result, assessments=kept, suppressed=result.suppressed + removed,
                    resolved=tuple(resolved))
+
+
+# --- maintenance: `credreach baseline update / prune / audit` --------------------------------------
+
+@dataclass(frozen=True)
+class EntryStatus:
+    """One baseline entry against a fresh scan (``credreach baseline audit``)."""
+
+    entry: BaselineEntry
+    present: bool
+    """Found again by this scan; ``False`` means stale (rotated, deleted, or outside its scope)."""
+    locations: tuple[str, ...] = ()
+    """Where this scan found it (redacted location texts, at most five)."""
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """What update/prune did: the new document and the fingerprints added, dropped, stale."""
+
+    data: dict[str, Any]
+    added: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+    marks_changed: bool = False
+    """An entry gained or lost its ``resolved`` mark."""
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self.data["entries"])
+
+
+def check_key(baseline: Baseline) -> None:
+    """Refuse a baseline written under another fingerprint key: every entry would look stale."""
+    if baseline.fingerprint_key_id and baseline.fingerprint_key_id != fingerprint_key_id():
+        raise BaselineError(
+            baseline.path or "<baseline>",
+            "was written with a different fingerprint key (CREDREACH_FINGERPRINT_KEY); set the same "
+            "key or regenerate the baseline with `credreach baseline create`")
+
+
+def _document(previous: Baseline, entries: dict[str, BaselineEntry], changed: bool,
+              generated_at: str | None) -> dict[str, Any]:
+    """``generated_at`` moves only when the entries changed: an idle update rewrites nothing."""
+    stamp = previous.generated_at if not changed and previous.generated_at else generated_at or _now()
+    return {
+        "version": BASELINE_VERSION,
+        "generated_at": stamp,
+        "fingerprint_key_id": fingerprint_key_id(),
+        "entries": [entries[fp].to_json() for fp in sorted(entries)],
+    }
+
+
+def update_baseline(previous: Baseline, result: ScanResult, reason: str, *,
+                    generated_at: str | None = None) -> Maintenance:
+    """Every entry of ``previous`` (reasons and locations kept) plus the credentials of ``result``
+    it lacks (with ``reason``); entries are sorted by fingerprint, so the file is deterministic.
+
+    Entries this scan does not find are marked ``resolved`` (kept, still matched); a resolved
+    entry found again loses the mark. An update that changes none of this yields the previous
+    document unchanged (same ``generated_at``).
+    """
+    check_key(previous)
+    fresh = create_baseline(result, reason, generated_at="-")
+    found = {raw["fingerprint"] for raw in fresh["entries"]}
+    entries = {e.fingerprint: replace(e, resolved=e.fingerprint not in found) for e in previous.entries}
+    changed = any(e.resolved != entries[e.fingerprint].resolved for e in previous.entries)
+    added = []
+    for raw in fresh["entries"]:
+        if raw["fingerprint"] not in entries:
+            entries[raw["fingerprint"]] = _parse_entry(previous.path or "<scan>", 0, raw)
+            added.append(raw["fingerprint"])
+    stale = tuple(sorted(fp for fp in previous.fingerprints if fp not in found))
+    return Maintenance(_document(previous, entries, changed or bool(added), generated_at), tuple(added), (),
+                       stale, changed)
+
+
+def prune_baseline(previous: Baseline, result: ScanResult, *, generated_at: str | None = None) -> Maintenance:
+    """``previous`` without the entries ``result`` no longer finds (order and reasons kept)."""
+    check_key(previous)
+    found = {a.credential.fingerprint.lower() for a in result.assessments}
+    kept = {e.fingerprint: replace(e, resolved=False) for e in previous.entries if e.fingerprint in found}
+    dropped = tuple(sorted(e.fingerprint for e in previous.entries if e.fingerprint not in found))
+    marks = any(e.resolved for e in previous.entries if e.fingerprint in found)
+    return Maintenance(_document(previous, kept, bool(dropped) or marks, generated_at), (), dropped, (), marks)
+
+
+def audit_baseline(previous: Baseline, result: ScanResult) -> list[EntryStatus]:
+    """Each entry of ``previous`` in fingerprint order, present or stale in ``result``."""
+    check_key(previous)
+    scrub = Scrubber(result)
+    where: dict[str, tuple[str, ...]] = {}
+    for a in result.assessments:
+        cred = a.credential
+        locations = sorted(cred.locations, key=Location.sort_key)[:MAX_FIRST_LOCATIONS]
+        where.setdefault(cred.fingerprint.lower(), tuple(scrub.text(location_text(loc)) for loc in locations))
+    return [EntryStatus(e, e.fingerprint in where, where.get(e.fingerprint, ()))
+            for e in sorted(previous.entries, key=lambda e: e.fingerprint)]
+
+
+def write_document(path: str, data: dict[str, Any]) -> None:
+    """Write a baseline document atomically, never through a link (:mod:`scanner.safe_io`)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    try:
+        atomic_write_text(path, text, mode=0o644)
+    except OSError as exc:
+        raise BaselineError(path, f"cannot write: {exc.strerror or type(exc).__name__}") from None

@@ -239,6 +239,18 @@ def run_with_progress(options: ScanOptions) -> ScanResult:
         raise UsageError(str(exc)) from None
 
 
+def with_control_trust(options: ScanOptions, baseline: Path | None) -> ScanOptions:
+    """Decide how far the tree's own control files are trusted (scanner/controls.py)."""
+    import dataclasses
+    import os
+
+    from scanner.controls import decide
+
+    controls = decide(options.roots, diff=options.diff, staged=options.staged,
+                      baseline=str(baseline) if baseline else None, environ=os.environ)
+    return dataclasses.replace(options, controls=controls)
+
+
 def load_baseline_or_fail(path: Path):  # type: ignore[no-untyped-def]
     from scanner.baseline import BaselineError, load_baseline
 
@@ -368,18 +380,25 @@ def scan(
         request_timeout=request_timeout, allow_embedded_hosts=verify_embedded_hosts, task_env=task_env,
         diff=diff, staged=staged, show_filtered=show_filtered, rule_files=rule_files,
     )
+    from scanner.precommit import print_block_hint, staged_files_options  # pre-commit passes file names
+
+    options = staged_files_options(options)
+    options = with_control_trust(options, baseline)
     check_roots(options)
     check_output(output)
     accepted = load_baseline_or_fail(baseline) if baseline else None
     result = run_with_progress(options)
     write_reach_map(result, options.roots, path=reach_map, disabled=no_reach_map or bool(diff or staged), task_env=task_env)
-    if accepted is not None:
+    if accepted is not None and options.controls.baseline:
         from scanner.baseline import apply_baseline
 
         result = apply_baseline(result, accepted)
     shown, hidden = apply_display_filter(result, min_severity, results)
     emit(shown, fmt, output, show_secrets, hidden=hidden)
-    raise typer.Exit(EXIT_FINDINGS if at_or_above(result.assessments, fail_on.value) else EXIT_OK)
+    failing = at_or_above(result.assessments, fail_on.value)
+    if failing and staged:
+        print_block_hint(baseline, len(failing))
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
 @app.command("providers")
@@ -655,3 +674,8 @@ def baseline_create(
         raise UsageError(f"cannot write baseline {output}: {exc}") from None
     print(f"wrote {output}: {len(data['entries'])} accepted credentials (fingerprints only)")
     raise typer.Exit(EXIT_OK)
+
+
+from scanner.baseline_cli import register as _register_baseline_maintenance  # noqa: E402
+
+_register_baseline_maintenance(baseline_app)  # credreach baseline update / prune / audit

@@ -10,10 +10,12 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scanner.canonical import canonical_secret
-from scanner.detect.parallel import OrderedDetector
+from scanner.controls import TRUSTED, ControlTrust
+from scanner.detect.engine import ALLOW_COMMENT
+from scanner.detect.parallel import DetectionFailed, OrderedDetector
 from scanner.model import (
     NOT_ATTEMPTED,
     Assessment,
@@ -67,6 +69,8 @@ class ScanOptions:
     """Keep the matches false-alarm filters dropped in the result (``--show-filtered``)."""
     rule_files: tuple[str, ...] = ()
     """User rule files (``--rules FILE``), in the catalog's TOML/YAML shape."""
+    controls: ControlTrust = TRUSTED
+    """How far the tree's own control files are trusted (scanner/controls.py)."""
 
 
 
@@ -75,7 +79,12 @@ class Collector:
     """The Sink every source reports to: detects on documents, counts, remembers skips."""
 
     def __init__(self, progress: ProgressFn | None = None,
-                 use_detect_secrets: bool = True) -> None:
+                 use_detect_secrets: bool = True, controls: ControlTrust = TRUSTED) -> None:
+        self.controls = controls
+        self.allowed_by_comment = 0
+        """Credentials an inline allow comment kept out of the result (reported as a warning)."""
+        self.allow_overruled = 0
+        """Credentials behind an allow comment the change under review added: reported anyway."""
         self.hits: list[Hit] = []
         self.filtered: list[FilteredHit] = []
         self.skipped: list[SkippedPath] = []
@@ -97,14 +106,8 @@ class Collector:
         self.bytes += doc.size
         self.per_source_items[self.source] += 1
         # Detection may run in worker processes; results come back in submission order.
-        try:
-            ready = self._detector.submit(doc, (self.source, self.files, self.bytes))
-        except Exception as exc:  # noqa: BLE001 - one file's content must never end the scan
-            if self._detector.parallel:
-                raise  # a worker batch failed: not attributable to this document here
-            self.skip(doc.origin.path, f"detection failed on this file ({type(exc).__name__}); not scanned")
-            return
-        self._apply(ready)
+        # A document detection fails on comes back as DetectionFailed (reported as skipped).
+        self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes)))
 
     def hit(self, hit: Hit) -> None:
         self._apply(self._detector.passthrough((self.source, None, None), [hit]))
@@ -115,12 +118,21 @@ class Collector:
 
     def _apply(self, ready: list[tuple[tuple[str, int | None, int | None], list[Hit]]]) -> None:
         for (source, files, size), hits in ready:
+            if isinstance(hits, DetectionFailed):
+                self.skip(hits.path, f"detection failed on this file ({hits.error}); not scanned")
             for hit in hits:
                 self._record(hit, source)
             if files is not None and size is not None and self._progress is not None:
                 self._progress(files, size)
 
     def _record(self, hit: Hit, source: str) -> None:
+        if hit.filtered_by == ALLOW_COMMENT:
+            untrusted = self.controls.allow_comments
+            if untrusted is not None and untrusted(hit.location):
+                self.allow_overruled += 1
+                hit = replace(hit, filtered_by=None)
+            else:
+                self.allowed_by_comment += 1
         if hit.filtered_by is not None:  # not a credential: never registered, listed with --show-filtered
             self.filtered.append(FilteredHit(hit.provider, hit.kind, hit.rule, hit.location, hit.filtered_by,
                                              preview(hit.secret)))
@@ -185,12 +197,21 @@ def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collect
             load_rule_file(path)  # a bad file fails here, before any work
         # Detection workers are fresh interpreters: they read the same files from the environment.
         os.environ[RULES_ENV] = os.pathsep.join(options.rule_files)
-    sink = Collector(progress, options.use_detect_secrets)
+    sink = Collector(progress, options.use_detect_secrets, options.controls)
+    for note in options.controls.notes:
+        sink.warn(note)
     try:
         _collect_sources(options, sink)
         sink.finish()
     finally:
         sink.close()
+    if sink.allowed_by_comment:
+        sink.warn(f"inline allow comments (credreach:allow, pragma: allowlist secret, gitleaks:allow) kept "
+                  f"{sink.allowed_by_comment} match{'es' if sink.allowed_by_comment != 1 else ''} out of the "
+                  f"result (--show-filtered lists them)")
+    if sink.allow_overruled:
+        sink.warn(f"{sink.allow_overruled} credential{'s' if sink.allow_overruled != 1 else ''} behind allow "
+                  f"comments added by the change under review reported anyway")
     return sink
 
 
@@ -206,7 +227,8 @@ def _collect_sources(options: ScanOptions, sink: Collector) -> None:
     elif options.workspace:
         sink.source = "workspace"
         walk = walk_workspace(WalkOptions(options.roots, options.include, options.exclude,
-                                          options.max_file_size, options.default_excludes), sink)
+                                          options.max_file_size, options.default_excludes,
+                                          trust_ignore_file=options.controls.ignore_file), sink)
         repositories = walk.repositories
     else:
         repositories = []

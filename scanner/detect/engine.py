@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from scanner.detect import ds_plugins, keywords, multimatch, own_output
+from scanner.detect import ds_plugins, hosts, keywords, multimatch, own_output
 from scanner.detect.catalog import active_rules, min_entropy, validator
 from scanner.detect.checksums import checksum_ok, strict_checksums
 from scanner.detect.filters import entropy, is_repeated_or_sequential, placeholder_reason, value_reason
@@ -22,6 +22,8 @@ from scanner.model import Hit, Location
 from scanner.sources.base import Document
 
 ALLOWLIST = re.compile(r"pragma:\s*allowlist[ -]secret|credreach:allow|gitleaks:allow", re.I)
+ALLOW_COMMENT = "allow_comment"
+"""``filtered_by`` of a credential on a line with an inline allow comment (a control, not a false alarm)."""
 
 _AWS_SECRET_NEAR = re.compile(
     r"(?i)(?:secret[_ -]?(?:access[_ -]?)?key|aws_secret)[\"']?\s*[:=]\s*[\"']?"
@@ -228,8 +230,6 @@ def rule_hits(doc: Document, rules: Iterable[Rule] | None = None, index: LineInd
                 continue
             claimed.add((secret, offset))
             line, column = index.position(offset)
-            if ALLOWLIST.search(index.line_text(line)):
-                continue
             companions = _companions(rule, index, line)
             location = _at(doc.origin, line, column)
             hits.append(Hit(rule.provider, rule.kind, secret, location, rule.id, companions))
@@ -318,12 +318,29 @@ def _assignment_reason(found: keywords.Assignment) -> str | None:
     return value_reason(found.value, min_length=10, min_entropy=2.6)
 
 
+def _split_allowed(hits: list[Hit], doc: Document, index: LineIndex) -> tuple[list[Hit], list[Hit]]:
+    """Credentials on a line with an inline allow comment, set apart as ``allow_comment`` hits.
+
+    They are not dropped silently: an allow comment is a control written by whoever wrote the
+    file, possibly an attacker, so the collector counts them, reports the count, and re-instates
+    them where the comment comes from a change under review (scanner/controls.py).
+    """
+    kept: list[Hit] = []
+    allowed: list[Hit] = []
+    verdict: dict[int, bool] = {}
+    for hit in hits:
+        local = 0 if hit.location.line is None else hit.location.line - (doc.origin.line or 1) + 1
+        if local not in verdict:
+            verdict[local] = 0 < local <= len(index.starts) and ALLOWLIST.search(index.line_text(local)) is not None
+        (allowed if verdict[local] else kept).append(hit)
+    return kept, [dataclasses.replace(h, filtered_by=ALLOW_COMMENT) for h in allowed]
+
+
 def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
     """Keyword-assigned secrets, Kubernetes Secret data and command-line/header/SQL/URL credentials."""
     text = doc.text
     hits: list[Hit] = []
     seen: set[int] = set()
-    allowlisted: dict[int, bool] = {}  # line -> has an allow comment (one search per line, not per hit)
 
     def add(value: str, offset: int, kind: str, rule: str, reason: str | None,
             companions: dict[str, str] | None = None) -> None:
@@ -331,10 +348,6 @@ def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
             return
         seen.add(offset)
         line, column = index.position(offset)
-        if line not in allowlisted:
-            allowlisted[line] = ALLOWLIST.search(index.line_text(line)) is not None
-        if allowlisted[line]:
-            return
         provider = "generic"
         specific = False
         classified = classify_token(value) if reason is None else None
@@ -402,8 +415,6 @@ def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None 
                 continue
             local = 0 if hit.location.line is None else hit.location.line - (doc.origin.line or 1) + 1
             line_text = index.line_text(local) if 0 < local <= len(index.starts) else ""
-            if line_text and ALLOWLIST.search(line_text):
-                continue
             same = keyword_at.get((hit.secret, hit.location.line))
             if same is not None:
                 if hit.specific and not hits[same].specific and specific_reason(hit) is None:
@@ -420,6 +431,11 @@ def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None 
     if own:
         dropped += [dataclasses.replace(h, filtered_by=own_output.FILTER_REASON) for h in hits if h.secret in own]
         hits = [h for h in hits if h.secret not in own]
+    if hits and ALLOWLIST.search(doc.text):  # one search per document: allow comments are rare
+        hits, allowed = _split_allowed(hits, doc, index)
+        dropped += allowed
+    if any(h.provider in hosts.HOST_VARIABLES for h in hits):
+        hits = hosts.attach_hosts(hits, {**hosts.host_context(doc.text), **doc.hosts})
     kept_secrets = {h.secret for h in hits}
     unique: dict[tuple[str, int | None], Hit] = {}
     for hit in dropped:  # one entry per value and line, whichever detector saw it first

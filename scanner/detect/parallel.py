@@ -88,9 +88,29 @@ def _worker_init(compiled: list[tuple[multimatch.Key, multimatch.Compiled]]) -> 
     ds_plugins.configure()
 
 
+class DetectionFailed(list[Hit]):
+    """No hits, because detection raised on this document: the collector reports it as skipped.
+
+    An empty ``list`` subclass so results keep one type and pickle back from a worker; one
+    file's content must never end a scan, serial or parallel.
+    """
+
+    def __init__(self, path: str, error: str) -> None:
+        super().__init__()
+        self.path = path
+        self.error = error
+
+
+def safe_detect(doc: Document, use_detect_secrets: bool) -> list[Hit]:
+    try:
+        return detect(doc, use_detect_secrets=use_detect_secrets)
+    except Exception as exc:  # noqa: BLE001 - reported as a skipped file, never fatal
+        return DetectionFailed(doc.origin.path, type(exc).__name__)
+
+
 def detect_batch(documents: Sequence[Document], use_detect_secrets: bool) -> list[list[Hit]]:
     """Worker entry point: detect() on each document, results in the same order."""
-    return [detect(doc, use_detect_secrets=use_detect_secrets) for doc in documents]
+    return [safe_detect(doc, use_detect_secrets) for doc in documents]
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -103,6 +123,8 @@ class _Slot(Generic[T]):
 
     tags: list[T]
     future: Future[list[list[Hit]]] | None = None
+    docs: list[Document] = field(default_factory=list)
+    """The batch's documents, kept until its results arrive: re-detected here if the pool dies."""
     results: list[list[Hit]] = field(default_factory=list)
     size: int = 0
 
@@ -125,6 +147,8 @@ class OrderedDetector(Generic[T]):
         self._batch: list[Document] = []
         self._batch_tags: list[T] = []
         self._batch_bytes = 0
+        self._broken = False
+        """A worker died (killed, out of memory): detect inline from then on."""
 
     @property
     def parallel(self) -> bool:
@@ -133,16 +157,15 @@ class OrderedDetector(Generic[T]):
     def submit(self, doc: Document, tag: T) -> Ready[T]:
         """Queue a document; returns every result now ready, in submission order."""
         self._seen_bytes += len(doc.text)
-        if self._pool is None and (self.workers < 2 or self._seen_bytes <= self.min_parallel_bytes):
-            hits = detect(doc, use_detect_secrets=self.use_detect_secrets)
-            return self.passthrough(tag, hits)
+        if self._broken or (self._pool is None and (self.workers < 2 or self._seen_bytes <= self.min_parallel_bytes)):
+            return self.passthrough(tag, safe_detect(doc, self.use_detect_secrets))
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
                                              initializer=_worker_init, initargs=(multimatch.export_all(),))
         if not self._delivered and self._full():
             self._poll()
             if not self._delivered:  # the workers are still starting: detect here meanwhile
-                return self.passthrough(tag, detect(doc, use_detect_secrets=self.use_detect_secrets))
+                return self.passthrough(tag, safe_detect(doc, self.use_detect_secrets))
         self._batch.append(doc)
         self._batch_tags.append(tag)
         self._batch_bytes += len(doc.text)
@@ -199,9 +222,16 @@ class OrderedDetector(Generic[T]):
         if not self._batch:
             return
         assert self._pool is not None
-        future = self._pool.submit(detect_batch, self._batch, self.use_detect_secrets)
+        try:
+            future = self._pool.submit(detect_batch, self._batch, self.use_detect_secrets)
+        except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker died; detect this batch here
+            self._broken = True
+            results = [safe_detect(doc, self.use_detect_secrets) for doc in self._batch]
+            self._queue.append(_Slot(self._batch_tags, results=results))
+            self._batch, self._batch_tags, self._batch_bytes = [], [], 0
+            return
         self._running.add(future)
-        self._queue.append(_Slot(self._batch_tags, future=future, size=self._batch_bytes))
+        self._queue.append(_Slot(self._batch_tags, future=future, docs=self._batch, size=self._batch_bytes))
         self._batch, self._batch_tags, self._batch_bytes = [], [], 0
 
     def _ready(self) -> Ready[T]:
@@ -212,9 +242,13 @@ class OrderedDetector(Generic[T]):
             if slot.future is not None:
                 if not slot.future.done():
                     break
-                slot.results = slot.future.result()
+                try:
+                    slot.results = slot.future.result()
+                except Exception:  # noqa: BLE001 - the pool broke (a worker was killed): redo here
+                    self._broken = True
+                    slot.results = [safe_detect(doc, self.use_detect_secrets) for doc in slot.docs]
                 self._running.discard(slot.future)
-                slot.future = None
+                slot.future, slot.docs = None, []
             self._queue.popleft()
             ready.extend(zip(slot.tags, slot.results, strict=True))
         return ready

@@ -12,13 +12,13 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from scanner.guard.reachmap import cache_dir
+from scanner.guard.reachmap import _cache_base, cache_dir
 from scanner.guard.safe_write import append_line, ensure_dir
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 MAX_SUMMARY = 400
@@ -56,9 +56,9 @@ def redact_command(text: str, fingerprint: Any = None, known: Any = None) -> str
 
 
 def record(entry: dict[str, Any], environ: Mapping[str, str] | None = None) -> None:
-    path = log_path(environ)
+    path = os.path.join(_cache_base(environ), "audit.jsonl")  # log_path() without importing pathlib
     try:
-        ensure_dir(path.parent)
+        ensure_dir(os.path.dirname(path))
         append_line(path, json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **entry},
                                      sort_keys=True))
     except OSError:

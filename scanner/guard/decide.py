@@ -13,10 +13,10 @@ The strictest operation decides the tool call.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from scanner.guard import envclass
 from scanner.guard import policy as pol
+from scanner.guard._record import dataclass, field
 from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, READ_CREDENTIAL, CredRef, Operation
 from scanner.guard.reachmap import MapCredential, MapResource, ReachMap
 

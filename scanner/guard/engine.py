@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
+from scanner.guard._record import dataclass, field
 from scanner.guard.decide import ALLOW_NOTHING, Verdict, decide
 from scanner.guard.reachmap import ReachMap, find
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 
@@ -47,12 +47,11 @@ _KEY: list[bytes] = []
 
 def _fingerprint(value: str) -> str:
     """:func:`scanner.redact.fingerprint`, inlined (that module pulls in logging; a test keeps them equal)."""
-    import hashlib
-    import hmac
+    from scanner.guard._digest import hmac_sha256_hex  # hmac/hashlib load OpenSSL: milliseconds per hook call
 
     if not _KEY:
         _KEY.append(os.environ.get("CREDREACH_FINGERPRINT_KEY", "credreach-fingerprint-v1").encode())
-    return hmac.new(_KEY[0], value.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[:32]
+    return hmac_sha256_hex(_KEY[0], value.encode("utf-8", "surrogateescape"))[:32]
 
 
 def evaluate(call: ToolCall, environ: Mapping[str, str] | None = None, *, task_env: str | None = None,

@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from scanner.guard import envclass
+from scanner.guard._record import dataclass
 from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, READ_CREDENTIAL, WRITE
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 
@@ -144,10 +143,10 @@ def parse_rules(doc: Mapping[str, Any], origin: str) -> list[Rule]:
     return rules
 
 
-def _load_file(path: Path, origin: str) -> tuple[list[Rule], str | None]:
+def _load_file(path: str, origin: str) -> tuple[list[Rule], str | None]:
     from scanner.guard.safe_write import read_small
 
-    if not path.exists() and not path.is_symlink():
+    if not os.path.exists(path) and not os.path.islink(path):
         return [], None
     data = read_small(path, 256 * 1024)
     if data is None:
@@ -164,13 +163,13 @@ def _load_file(path: Path, origin: str) -> tuple[list[Rule], str | None]:
 
 
 def load(workspace: str, environ: Mapping[str, str]) -> Policy:
-    from scanner.guard.reachmap import config_dir
+    from scanner.guard.reachmap import _config_base
 
-    user_rules, user_problem = _load_file(config_dir(environ) / "policy.toml", "user")
+    user_rules, user_problem = _load_file(os.path.join(_config_base(environ), "policy.toml"), "user")
     ws_rules: list[Rule] = []
     ws_problem = None
     if workspace:
-        ws_path = Path(workspace) / ".credreach" / "policy.toml"
+        ws_path = os.path.join(workspace, ".credreach", "policy.toml")
         real = os.path.realpath(ws_path)
         if real.startswith(os.path.realpath(workspace) + os.sep):
             ws_rules, ws_problem = _load_file(ws_path, "workspace")

@@ -15,19 +15,18 @@ guard then treats every credential as unknown, and unknown counts as production.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from scanner.guard import envclass
+from scanner.guard._record import dataclass, field
 from scanner.guard.safe_write import ensure_dir, read_small, write_bytes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 MAP_VERSION = 1
@@ -134,24 +133,47 @@ EMPTY = ReachMap(workspace="", created_at=0.0, task_env=None, credentials={})
 
 # --- where ----------------------------------------------------------------------------------------
 
-def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+# The hook path works on ``str`` paths (``_cache_base``, ``_map_file``): importing pathlib costs more
+# than a decision. The public helpers return :class:`~pathlib.Path` as before.
+
+def _cache_base(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
-    return Path(base) / "credreach"
+    return os.path.join(base, "credreach")
+
+
+def _config_base(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".config")
+    return os.path.join(base, "credreach")
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    from pathlib import Path
+
+    return Path(_cache_base(environ))
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".config")
-    return Path(base) / "credreach"
+    from pathlib import Path
+
+    return Path(_config_base(environ))
 
 
 def workspace_key(workspace: str) -> str:
-    return hashlib.sha256(os.path.realpath(workspace).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    from scanner.guard._digest import sha256  # hashlib loads OpenSSL: milliseconds per hook call
+
+    return str(sha256(os.path.realpath(workspace).encode("utf-8", "surrogateescape")).hexdigest())[:24]
+
+
+def _map_file(workspace: str, environ: Mapping[str, str] | None = None) -> str:
+    return os.path.join(_cache_base(environ), "reach", f"{workspace_key(workspace)}.json")
 
 
 def map_path(workspace: str, environ: Mapping[str, str] | None = None) -> Path:
-    return cache_dir(environ) / "reach" / f"{workspace_key(workspace)}.json"
+    from pathlib import Path
+
+    return Path(_map_file(workspace, environ))
 
 
 # --- write ----------------------------------------------------------------------------------------
@@ -270,7 +292,7 @@ def max_age_from(environ: Mapping[str, str]) -> float:
         return DEFAULT_MAX_AGE
 
 
-def load(path: Path, *, max_age: float | None = None) -> ReachMap:
+def load(path: Path | str, *, max_age: float | None = None) -> ReachMap:
     data = read_small(path, MAX_MAP_BYTES)
     if data is None:
         raise MapError(f"cannot read {path} (missing, a link, not a regular file or too big)")
@@ -283,13 +305,13 @@ def find(cwd: str, environ: Mapping[str, str] | None = None, *, explicit: str | 
     max_age = max_age_from(env)
     if explicit:
         try:
-            return load(Path(explicit), max_age=max_age)
+            return load(explicit, max_age=max_age)
         except MapError:
             return None
     current = os.path.realpath(cwd or ".")
     for _ in range(64):
-        candidate = map_path(current, env)
-        if candidate.exists():
+        candidate = _map_file(current, env)
+        if os.path.exists(candidate):
             try:
                 return load(candidate, max_age=max_age)
             except MapError:

@@ -11,25 +11,34 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import TypeVar
+
+    PathT = TypeVar("PathT", str, Path)
 
 
 class UnsafePath(OSError):
     """A path the guard refuses to write through (a symlink where a file or directory should be)."""
 
 
-def ensure_dir(path: Path, mode: int = 0o700) -> Path:
-    """Create ``path`` (and parents) if needed; refuse if it, or a part created here, is a link."""
-    if path.is_symlink():
+def ensure_dir(path: PathT, mode: int = 0o700) -> PathT:
+    """Create ``path`` (and parents) if needed; refuse if it, or a part created here, is a link.
+
+    ``path`` is a :class:`~pathlib.Path` or a ``str`` (the hook passes strings: no pathlib import)."""
+    if os.path.islink(path):
         raise UnsafePath(f"refusing to use {path}: it is a symbolic link")
-    if not path.exists():
-        if not path.parent.exists():
-            ensure_dir(path.parent, mode)
+    if not os.path.exists(path):
+        parent = os.path.dirname(os.fspath(path)) or "."
+        if not os.path.exists(parent):
+            ensure_dir(parent, mode)
         with contextlib.suppress(FileExistsError):
             os.mkdir(path, mode)
-        if path.is_symlink():
+        if os.path.islink(path):
             raise UnsafePath(f"refusing to use {path}: it is a symbolic link")
-    if not path.is_dir():
+    if not os.path.isdir(path):
         raise UnsafePath(f"refusing to use {path}: not a directory")
     return path
 
@@ -68,7 +77,7 @@ def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
-def append_line(path: Path, line: str, mode: int = 0o600) -> None:
+def append_line(path: Path | str, line: str, mode: int = 0o600) -> None:
     """Append one line to a log file, never through a link (``O_APPEND|O_NOFOLLOW``)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags, mode)
@@ -78,7 +87,7 @@ def append_line(path: Path, line: str, mode: int = 0o600) -> None:
         os.close(fd)
 
 
-def read_small(path: Path, limit: int = 1 << 20) -> bytes | None:
+def read_small(path: Path | str, limit: int = 1 << 20) -> bytes | None:
     """Read a regular file of at most ``limit`` bytes without following a final link; None if not."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:

@@ -49,13 +49,21 @@ def location_dict(loc: Location) -> dict[str, Any]:
 
 
 def resource_dict(resource: Resource) -> dict[str, Any]:
-    return {"kind": resource.kind, "name": resource.name, "environment": resource.environment,
-            "env_class": resource.env_class.value, "parent": resource.parent}
+    """A resource; ``env_basis`` (when known) says why it got its environment class."""
+    data: dict[str, Any] = {"kind": resource.kind, "name": resource.name, "environment": resource.environment,
+                            "env_class": resource.env_class.value, "parent": resource.parent}
+    if resource.env_basis:
+        data["env_basis"] = resource.env_basis
+    return data
 
 
-def capability_dict(cap: Capability) -> dict[str, Any]:
-    return {"action": cap.action.value, "operation": cap.operation, "certain": cap.certain,
-            "resources": [resource_dict(r) for r in cap.resources]}
+def capability_dict(cap: Capability, scrub: Scrubber | None = None) -> dict[str, Any]:
+    """A capability; a possible one carries ``left_open_by``: the provider document that leaves it open."""
+    data: dict[str, Any] = {"action": cap.action.value, "operation": cap.operation, "certain": cap.certain,
+                            "resources": [resource_dict(r) for r in cap.resources]}
+    if cap.note:
+        data["left_open_by"] = _free(scrub, cap.note)
+    return data
 
 
 def _free(scrub: Scrubber | None, text: str) -> str:
@@ -73,7 +81,7 @@ def blast_dict(blast: BlastRadius, scrub: Scrubber | None = None) -> dict[str, A
         "token_type": blast.token_type,
         "scopes": list(blast.scopes),
         "resources": [resource_dict(r) for r in blast.resources],
-        "capabilities": [capability_dict(c) for c in blast.capabilities],
+        "capabilities": [capability_dict(c, scrub) for c in blast.capabilities],
         "notes": [_free(scrub, n) for n in blast.notes],
         "unknowns": [_free(scrub, u) for u in blast.unknowns],
     }

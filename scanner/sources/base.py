@@ -12,7 +12,8 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from scanner.model import Hit, Location
@@ -35,6 +36,9 @@ class Document:
     origin: Location
     size: int
     decoded_with_errors: bool = False
+    hosts: Mapping[str, str] = field(default_factory=dict)
+    """Provider -> self-managed host known from outside the text (the environment's ``GH_HOST``
+    for an ``env:GITHUB_TOKEN`` document); hosts inside the text are read by the detector."""
 
     def __post_init__(self) -> None:
         clean = text_safe(self.text)
@@ -66,7 +70,8 @@ SKIP_SYMLINK_OUTSIDE = SkipReason("symlink pointing outside the scanned roots")
 SKIP_SYMLINK_BROKEN = SkipReason("broken symlink")
 SKIP_SYMLINK_LOOP = SkipReason("symlink loop")
 SKIP_IO_ERROR = SkipReason("read error")
-SKIP_EXCLUDED = SkipReason("excluded by --exclude/.credreachignore")
+SKIP_EXCLUDED = SkipReason("excluded by --exclude")
+SKIP_IGNORE_FILE = SkipReason("excluded by the scanned tree's .credreachignore")
 SKIP_REPLACED_BY_SYMLINK = SkipReason("replaced by a symlink during the scan (not followed)")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from scanner.detect.hosts import host_context
 from scanner.model import Hit, Location, SourceKind, SourceStats
 from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document, Sink
 
@@ -72,6 +73,7 @@ def collect_env(environ: Mapping[str, str], sink: Sink, label: str = "env") -> S
     ``label`` prefixes paths (``env:NAME``; ``env[1234]:NAME`` for another process).
     """
     count = 0
+    hosts = host_context(environ)  # GH_HOST beside GITHUB_TOKEN: a self-managed host, never a destination
     for name in sorted(environ):
         value = environ[name]
         if not value.strip():
@@ -79,7 +81,7 @@ def collect_env(environ: Mapping[str, str], sink: Sink, label: str = "env") -> S
         text = f"{name}={value}"
         count += 1
         sink.document(Document(text=text, origin=env_location(name, label),
-                               size=len(text.encode("utf-8", "surrogateescape"))))
+                               size=len(text.encode("utf-8", "surrogateescape")), hosts=hosts))
     hits = _structured_hits(environ, label)
     for hit in hits:
         sink.hit(hit)

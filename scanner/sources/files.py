@@ -18,6 +18,7 @@ from scanner.model import Location, SourceKind
 from scanner.sources.base import (
     DEFAULT_MAX_FILE_SIZE,
     SKIP_EXCLUDED,
+    SKIP_IGNORE_FILE,
     SKIP_REPLACED_BY_SYMLINK,
     SKIP_SPECIAL,
     SKIP_SYMLINK_BROKEN,
@@ -53,6 +54,9 @@ class WalkOptions:
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     default_excludes: bool = True
+    trust_ignore_file: bool = True
+    """False when the tree's ``.credreachignore`` is changed by the range under review
+    (scanner/controls.py): it is then read, named in a warning, and not applied."""
 
 
 @dataclass
@@ -188,7 +192,14 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
     if not stat.S_ISDIR(root_st.st_mode):
         sink.skip(root, SKIP_SPECIAL)
         return
-    exclude = _spec([*options.exclude, *_read_ignore_file(root)])
+    exclude = _spec(options.exclude)
+    tree_patterns = _read_ignore_file(root)
+    ignore_path = display_path(os.path.join(root, IGNORE_FILE))
+    if tree_patterns and not options.trust_ignore_file:
+        sink.warn(f"{ignore_path}: not applied (changed by the change under review); every path it names is scanned")
+        tree_patterns = []
+    ignored = _spec(tree_patterns)
+    ignored_count = 0
     include = _spec(options.include)
     defaults = _spec(DEFAULT_EXCLUDES) if options.default_excludes else None
     # Each pending directory carries the identity (device, inode) it had when its parent was
@@ -268,6 +279,10 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
             if exclude is not None and exclude.match_file(rel_match):
                 sink.skip(path, SKIP_EXCLUDED)
                 continue
+            if ignored is not None and ignored.match_file(rel_match):
+                sink.skip(path, SKIP_IGNORE_FILE)
+                ignored_count += 1
+                continue
             if defaults is not None and rel_match.endswith("/") and defaults.match_file(rel_match):
                 sink.skip(path, SKIP_DEFAULT_EXCLUDED)
                 continue
@@ -287,6 +302,10 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
             _scan_file(path, root, repo, options, sink, stats, seen_files, follow=is_link)
         for sub, identity in reversed(subdirs):
             stack.append((sub, repo, identity))
+    if ignored_count:
+        sink.warn(f"{ignore_path}: this control file from the scanned tree excluded {ignored_count} "
+                  f"path{'s' if ignored_count != 1 else ''} (listed as skipped); a CI pull-request gate "
+                  f"does not apply it when the pull request changes it")
 
 
 def _identity(path: str, follow: bool) -> tuple[int, int]:

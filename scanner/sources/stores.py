@@ -31,10 +31,23 @@ from scanner.sources.base import (
     read_regular_file,
 )
 from scanner.sources.files import display_path
-from scanner.sources.store_parsers import aws, cloud, github, kube, netrc, railway, registries
+from scanner.sources.store_parsers import (
+    agents,
+    aws,
+    cloud,
+    devtools,
+    gcloud_db,
+    github,
+    kube,
+    netrc,
+    railway,
+    registries,
+    ssh,
+)
 from scanner.sources.store_parsers._common import StoreFile, StoreFormatError
 
 Parser = Callable[[StoreFile], None]
+BinaryReader = Callable[[str, str, Sink, int], "int | None"]
 
 
 def unmetafy_zsh(data: bytes) -> bytes:
@@ -66,11 +79,16 @@ class StoreSpec:
     parser: Parser | None
     """Structured parser, or ``None`` to send the file to the detectors as a Document."""
     transform: Callable[[bytes], bytes] | None = None
+    accept: Callable[[str], bool] | None = None
+    """For a glob: which matched paths are candidates (others are passed over without a word)."""
+    reader: BinaryReader | None = None
+    """For a binary store (SQLite): reads the path itself instead of ``parser`` (see gcloud_db)."""
 
 
 def _s(pattern: str, store: str, parser: Parser | None = None,
-       transform: Callable[[bytes], bytes] | None = None) -> StoreSpec:
-    return StoreSpec(pattern, store, parser, transform)
+       transform: Callable[[bytes], bytes] | None = None, accept: Callable[[str], bool] | None = None,
+       reader: BinaryReader | None = None) -> StoreSpec:
+    return StoreSpec(pattern, store, parser, transform, accept, reader)
 
 
 KNOWN_STORES: tuple[StoreSpec, ...] = (
@@ -78,6 +96,10 @@ KNOWN_STORES: tuple[StoreSpec, ...] = (
     _s(".aws/credentials", "aws-credentials", aws.parse_credentials),
     _s(".aws/config", "aws-config", aws.parse_config),
     _s(".aws/cli/cache/*.json", "aws-cli-cache", aws.parse_cli_cache),
+    _s(".aws/sso/cache/*.json", "aws-sso-cache", aws.parse_sso_cache),
+    # SSH private keys: every regular file in ~/.ssh but public keys, known_hosts, config
+    _s(".ssh/*", "ssh-private-key", ssh.parse_private_key, accept=ssh.candidate),
+    _s(".ssh/*/*", "ssh-private-key", ssh.parse_private_key, accept=ssh.candidate),
     # GitHub CLI and git (§2.2)
     _s(".config/gh/hosts.yml", "gh-hosts", github.parse_gh_hosts),
     _s(".git-credentials", "git-credentials", github.parse_git_credentials),
@@ -97,6 +119,31 @@ KNOWN_STORES: tuple[StoreSpec, ...] = (
     # Google Cloud (§22): ADC, legacy per-account ADC, service-account keys kept beside them
     _s(".config/gcloud/*.json", "gcloud", cloud.parse_gcloud_json),
     _s(".config/gcloud/legacy_credentials/*/*.json", "gcloud", cloud.parse_gcloud_json),
+    _s(".config/gcloud/credentials.db", "gcloud-credentials-db", reader=gcloud_db.read_credentials_db),
+    _s(".config/gcloud/access_tokens.db", "gcloud-access-tokens-db", reader=gcloud_db.read_access_tokens_db),
+    # Build tools, package managers, storage CLIs
+    _s(".cargo/credentials.toml", "cargo-credentials", devtools.parse_cargo_credentials),
+    _s(".cargo/credentials", "cargo-credentials", devtools.parse_cargo_credentials),
+    _s(".m2/settings.xml", "maven-settings", devtools.parse_maven_settings),
+    _s(".gradle/gradle.properties", "gradle-properties", devtools.parse_gradle_properties),
+    _s(".pip/pip.conf", "pip-conf", devtools.parse_pip_conf),
+    _s(".config/pip/pip.conf", "pip-conf", devtools.parse_pip_conf),
+    _s(".gem/credentials", "gem-credentials", devtools.parse_gem_credentials),
+    _s(".local/share/gem/credentials", "gem-credentials", devtools.parse_gem_credentials),
+    _s(".composer/auth.json", "composer-auth", devtools.parse_composer_auth),
+    _s(".config/composer/auth.json", "composer-auth", devtools.parse_composer_auth),
+    _s(".nuget/NuGet/NuGet.Config", "nuget-config", devtools.parse_nuget_config),
+    _s(".config/NuGet/NuGet.Config", "nuget-config", devtools.parse_nuget_config),
+    _s(".config/rclone/rclone.conf", "rclone-config", devtools.parse_rclone_conf),
+    _s(".rclone.conf", "rclone-config", devtools.parse_rclone_conf),
+    _s(".s3cfg", "s3cfg", devtools.parse_s3cfg),
+    _s(".boto", "boto-config", devtools.parse_boto),
+    # AI coding agents' own logins
+    _s(".claude/.credentials.json", "claude-credentials", agents.parse_claude_credentials),
+    _s(".codex/auth.json", "codex-auth", agents.parse_codex_auth),
+    _s(".gemini/oauth_creds.json", "gemini-oauth", agents.parse_gemini_oauth),
+    _s(".config/github-copilot/hosts.json", "github-copilot", agents.parse_copilot),
+    _s(".config/github-copilot/apps.json", "github-copilot", agents.parse_copilot),
     # Azure CLI (§23)
     _s(".azure/msal_token_cache.json", "azure-msal-cache", cloud.parse_azure_msal_cache),
     _s(".azure/accessTokens.json", "azure-access-tokens", cloud.parse_azure_access_tokens),
@@ -133,8 +180,6 @@ KNOWN_STORES: tuple[StoreSpec, ...] = (
     # Tool configs without a parser here: the detectors look at them
     _s(".config/glab-cli/config.yml", "glab-config"),
     _s(".config/hub", "hub-config"),
-    _s(".config/github-copilot/hosts.json", "github-copilot"),
-    _s(".config/github-copilot/apps.json", "github-copilot"),
     _s(".config/.wrangler/config/default.toml", "wrangler-config"),
     _s(".wrangler/config/default.toml", "wrangler-config"),
     _s(".my.cnf", "mysql-config"),
@@ -146,7 +191,7 @@ _BY_STORE = {spec.store: spec for spec in KNOWN_STORES}
 
 def _override(store: str, pattern: str) -> StoreSpec:
     base = _BY_STORE[store]
-    return StoreSpec(pattern, store, base.parser, base.transform)
+    return StoreSpec(pattern, store, base.parser, base.transform, None, base.reader)
 
 
 def env_store_paths(environ: Mapping[str, str]) -> list[tuple[str, StoreSpec]]:
@@ -178,6 +223,15 @@ def env_store_paths(environ: Mapping[str, str]) -> list[tuple[str, StoreSpec]]:
     add(get("PGPASSFILE"), "pgpass")
     add(get("GOOGLE_APPLICATION_CREDENTIALS"), "gcloud")
     add_dir(get("CLOUDSDK_CONFIG"), "application_default_credentials.json", "gcloud")
+    add_dir(get("CLOUDSDK_CONFIG"), "credentials.db", "gcloud-credentials-db")
+    add_dir(get("CLOUDSDK_CONFIG"), "access_tokens.db", "gcloud-access-tokens-db")
+    add_dir(get("CODEX_HOME"), "auth.json", "codex-auth")
+    add_dir(get("CLAUDE_CONFIG_DIR"), ".credentials.json", "claude-credentials")
+    add(get("BOTO_CONFIG"), "boto-config")
+    add(get("RCLONE_CONFIG"), "rclone-config")
+    add_dir(get("CARGO_HOME"), "credentials.toml", "cargo-credentials")
+    add_dir(get("GRADLE_USER_HOME"), "gradle.properties", "gradle-properties")
+    add(get("PIP_CONFIG_FILE"), "pip-conf")
     add_dir(get("AZURE_CONFIG_DIR"), "msal_token_cache.json", "azure-msal-cache")
     add_dir(get("AZURE_CONFIG_DIR"), "accessTokens.json", "azure-access-tokens")
     add(get("HISTFILE"), "zsh_history" if "zsh" in (get("SHELL") or "") else "bash_history")
@@ -190,7 +244,7 @@ def _expand(home_dir: str, specs: Iterable[StoreSpec]) -> list[tuple[str, StoreS
         target = os.path.join(home_dir, spec.pattern)
         if "*" in spec.pattern:
             matches = sorted(glob.glob(os.path.join(glob.escape(home_dir), spec.pattern)))
-            result.extend((path, spec) for path in matches)
+            result.extend((path, spec) for path in matches if spec.accept is None or spec.accept(path))
         elif os.path.lexists(target):
             result.append((target, spec))
     return result
@@ -199,6 +253,12 @@ def _expand(home_dir: str, specs: Iterable[StoreSpec]) -> list[tuple[str, StoreS
 def parse_store_file(path: str, spec: StoreSpec, sink: Sink,
                      max_size: int = DEFAULT_MAX_FILE_SIZE) -> int | None:
     """Read one store file and report it. Returns the number of hits, or None if it was not read."""
+    if spec.reader is not None:
+        try:
+            return spec.reader(path, spec.store, sink, max_size)
+        except Exception as exc:  # bad input must never crash a scan
+            sink.warn(f"{path}: could not read {spec.store} file ({type(exc).__name__})")
+            return None
     data = read_regular_file(path, max_size)
     if isinstance(data, SkipReason):
         if data != SKIP_VANISHED:

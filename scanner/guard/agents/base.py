@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import MCP, OTHER, READ_FILE, SHELL, ToolCall
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

@@ -9,13 +9,13 @@ block (any other non-zero code fails open).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.agents.base import message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import ToolCall
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

@@ -8,12 +8,12 @@ Tools: ``execute_command`` (``command``), ``read_file`` (``path``), ``use_mcp_to
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from scanner.guard.agents.base import is_denied, message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import MCP, READ_FILE, SHELL, ToolCall
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

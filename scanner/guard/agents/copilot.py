@@ -7,13 +7,13 @@ with ``hookSpecificOutput``. MCP tools arrive as ``server-tool``.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from scanner.guard import policy as pol
 from scanner.guard.agents.base import SHELL_TOOLS, message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import MCP, ToolCall
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

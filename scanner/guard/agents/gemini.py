@@ -7,12 +7,12 @@ object on stdout: any other text there makes Gemini allow.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from scanner.guard.agents.base import is_denied, message, tool_call
 from scanner.guard.decide import Verdict
 from scanner.guard.engine import ToolCall
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from scanner.guard._record import dataclass, field
 from scanner.guard.commands.model import CredRef, Operation
 from scanner.guard.reachmap import ReachMap
 
@@ -76,7 +76,7 @@ class Ctx:
         from scanner.guard.safe_write import read_small
 
         self.files_read[0] += 1
-        data = read_small(__import__("pathlib").Path(real), MAX_FILE_BYTES)
+        data = read_small(real, MAX_FILE_BYTES)
         if data is None:
             return None
         return data.decode("utf-8", "replace")

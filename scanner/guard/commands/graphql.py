@@ -11,9 +11,10 @@ treat an unparseable document that contains ``mutation`` as an opaque mutation (
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from scanner.guard._record import dataclass, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from scanner.guard.commands import common, graphql, railway
@@ -21,6 +20,7 @@ from scanner.guard.commands.context import Ctx
 from scanner.guard.commands.model import ADMIN, DELETE, OPAQUE, READ, WRITE, CredRef, Operation
 from scanner.guard.commands.shell import SimpleCommand, variables_in
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

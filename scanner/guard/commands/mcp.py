@@ -11,12 +11,12 @@ map is a candidate (the strictest decides), and none means unknown.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from scanner.guard.commands import common
 from scanner.guard.commands.context import Ctx
 from scanner.guard.commands.model import READ, WRITE, CredRef, Operation
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

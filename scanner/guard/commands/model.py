@@ -7,7 +7,7 @@ once (the same HMAC the reach map is keyed by) and only the fingerprint is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from scanner.guard._record import dataclass
 
 READ = "read"
 WRITE = "write"

@@ -14,13 +14,12 @@ token) and ``RAILWAY_API_TOKEN`` (account/workspace token) override ``~/.railway
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scanner.guard.commands import common
 from scanner.guard.commands.context import Ctx
 from scanner.guard.commands.model import ADMIN, DELETE, READ, WRITE, CredRef, Operation
 from scanner.guard.commands.shell import SimpleCommand
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+
+from scanner.guard._record import dataclass, field
 
 SEPARATORS = {";", "&&", "||", "&", "(", ")", ";;", "\n"}
 PIPES = {"|", "|&"}

@@ -93,7 +93,9 @@ class StoreFile:
     # --- reporting -----------------------------------------------------------------------
     def emit(self, provider: str, kind: str, secret: str, position: Position, *,
              profile: str | None = None, companions: Mapping[str, str] | None = None,
-             specific: bool = True) -> None:
+             specific: bool = True, filtered_by: str | None = None) -> None:
+        """Report one credential; with ``filtered_by`` (a false-alarm filter's name) it is listed only
+        under ``--show-filtered`` and not counted as a hit."""
         if not secret:
             return
         line, column = position
@@ -101,8 +103,10 @@ class StoreFile:
                             store=self.store, profile=profile)
         clean = {k: v for k, v in (companions or {}).items() if v}
         self.sink.hit(Hit(provider=provider, kind=kind, secret=secret, location=location,
-                          rule=f"store:{self.store}", companions=clean, specific=specific))
-        self.hits += 1
+                          rule=f"store:{self.store}", companions=clean, specific=specific,
+                          filtered_by=filtered_by))
+        if filtered_by is None:
+            self.hits += 1
 
     def warn(self, message: str) -> None:
         self.sink.warn(f"{self.path}: {message}")

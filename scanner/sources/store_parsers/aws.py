@@ -100,3 +100,24 @@ def parse_cli_cache(store_file: StoreFile) -> None:
     }
     store_file.emit(PROVIDER, KIND, key_id, store_file.find_json_string(key_id, "AccessKeyId"),
                     profile=arn or None, companions=companions)
+
+
+def parse_sso_cache(store_file: StoreFile) -> None:
+    """``~/.aws/sso/cache/*.json``: IAM Identity Center tokens (providers.md §4.2).
+
+    A token file holds ``accessToken`` (with ``expiresAt``, ``startUrl``, ``region``) and, since the
+    SSO OIDC token provider, ``refreshToken`` with the client registration's ``clientId`` and
+    ``clientSecret``; a registration file holds ``clientId``/``clientSecret`` only. None of these is
+    an access key, so none is sent to STS: they are reported under their own kinds, not verified.
+    """
+    data: Any = load_json(store_file)
+    if not isinstance(data, dict):
+        raise StoreFormatError("expected a JSON object")
+    start_url = as_str(data.get("startUrl"))
+    companions = {"region": as_str(data.get("region")), "client_id": as_str(data.get("clientId"))}
+    for key, kind in (("accessToken", "aws_sso_access_token"), ("refreshToken", "aws_sso_refresh_token"),
+                      ("clientSecret", "aws_sso_client_secret")):
+        value = as_str(data.get(key))
+        if value:
+            store_file.emit(PROVIDER, kind, value, store_file.find_json_string(value, key),
+                            profile=start_url or None, companions=companions)
