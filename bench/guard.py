@@ -9,8 +9,10 @@
    plus the interpreter's own start-up (``python -I -S -c pass``) for comparison and the
    in-process decision time without start-up. ``--entry`` picks the command measured:
    ``installed`` (default; what ``credreach guard install`` writes), ``module``
-   (``python -m scanner.guard hook``) or ``cli`` (``python -m scanner guard hook``, the full
-   typer CLI, i.e. what the ``credreach guard hook`` console script costs).
+   (``python -m scanner.guard hook``), ``console`` (``scanner.guard._console``, the light
+   ``credreach`` entry that answers ``guard hook`` without typer) or ``cli`` (``python -m scanner
+   guard hook``, the full typer CLI: what the ``credreach guard hook`` console script costs while it
+   points at ``scanner.cli:main``).
 2. Decisions: a corpus of destructive and benign commands with the expected decision, including
    the known bypass shapes (``sh -c``, variables, quoting, ``base64 -d | sh``, flag reordering,
    here-docs, ``xargs``, one-liners). Printed as confusion counts (expected x got) and the
@@ -178,7 +180,7 @@ def payload(agent: str, command: str, cwd: str, rng: random.Random) -> dict[str,
             "tool_use_id": "toolu_bench"}
 
 
-ENTRIES = ("installed", "module", "cli")
+ENTRIES = ("installed", "module", "console", "cli")
 
 
 def hook_argv(entry: str, agent: str) -> list[str]:
@@ -186,6 +188,8 @@ def hook_argv(entry: str, agent: str) -> list[str]:
         return [sys.executable, "-I", "-S", str(ROOT / "scanner" / "guard" / "_entry.py"), "--agent", agent]
     if entry == "module":
         return [sys.executable, "-m", "scanner.guard", "hook", "--agent", agent]
+    if entry == "console":
+        return [sys.executable, "-m", "scanner.guard._console", "guard", "hook", "--agent", agent]
     return [sys.executable, "-m", "scanner", "guard", "hook", "--agent", agent]
 
 
@@ -263,7 +267,7 @@ def main() -> None:
     parser.add_argument("--agent", default="claude-code")
     parser.add_argument("--entry", choices=ENTRIES, default="installed",
                         help="hook command to time: installed (-I -S _entry.py), module (-m scanner.guard), "
-                             "cli (-m scanner guard hook, the typer CLI)")
+                             "console (-m scanner.guard._console guard hook), cli (-m scanner guard hook, typer)")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     if not args.skip_latency:

@@ -5,10 +5,11 @@ documented read-only POSTs whose body proves it). This module adds two things on
 in :meth:`providers.base.ReadOnlyHttp.request` before anything is sent:
 
 1. generic refusals that hold for every request, whoever sends it: method-override headers
-   (``X-HTTP-Method-Override``, ``X-HTTP-Method``, ``X-Method-Override``), a ``_method`` query
-   parameter, a GET whose ``query=`` parameter is a GraphQL mutation or subscription, an AWS-style
-   ``Action=`` that is not on :data:`providers.guard.AWS_READ_ACTIONS`, and a Slack Web API method
-   that is not on :data:`SLACK_READ_METHODS`;
+   (``X-HTTP-Method-Override``, ``X-HTTP-Method``, ``X-Method-Override``), a ``_method``
+   parameter, a ``query=`` parameter that is a GraphQL mutation or subscription, an AWS-style
+   ``Action=`` that is not on :data:`providers.guard.AWS_READ_ACTIONS` (parameter names in any
+   case, in the URL, the query parameters or a form body), ``.``/``..`` path segments, and a Slack
+   Web API method that is not on :data:`SLACK_READ_METHODS`;
 2. a per-provider table, :data:`ALLOWED_CALLS`: provider name -> the (method, path pattern) pairs
    that provider's module calls. A path is taken relative to the client's base URL path (so
    ``--endpoint gitlab=https://git.example/api/v4`` matches the same patterns), and a pattern is
@@ -26,8 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
-from urllib.parse import parse_qsl, urlsplit
+from functools import cache
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from providers.guard import AWS_READ_ACTIONS, MutationRefused, graphql_operation_types
 
@@ -156,13 +157,16 @@ def check_generic(method: str, url: str, *, headers: Mapping[str, str] | None = 
     for key, value in items:
         if key.lower() in METHOD_OVERRIDE_PARAMS:
             raise CallRefused(f"`{key}` parameter refused: a method override could turn a read into a write")
-        if key == "Action" and value not in AWS_READ_ACTIONS:
+        if key.lower() == "action" and value not in AWS_READ_ACTIONS:
             raise CallRefused("AWS Action parameter is not on the read-only allow-list")
-        if key == "query" and method in ("GET", "HEAD"):
+        if key.lower() == "query":
             ops = graphql_operation_types(value)
             if any(op in ("mutation", "subscription") for op in ops):
-                raise CallRefused("GraphQL mutation or subscription in a GET query parameter refused")
+                raise CallRefused(f"GraphQL mutation or subscription in a {method} query parameter refused")
     parts = urlsplit(url)
+    # `..` would let a `*` in a pattern climb out of it once the client normalises the path
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
+        raise CallRefused("dot segments in a request path refused")
     host = (parts.hostname or "").lower()
     if any(host == h or host.endswith("." + h) for h in _SLACK_HOSTS):
         check_slack_method(parts.path)
@@ -183,7 +187,7 @@ def relative_path(url: str, base_url: str) -> str:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "[^/]+".join(re.escape(part) for part in pattern.split("*")) + "$")
 

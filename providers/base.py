@@ -2,7 +2,10 @@
 
 The client is the enforcement point for the rules that are never bent:
 
-* read-only: every request passes :func:`providers.guard.check_request` before it is sent;
+* read-only: every request passes :func:`providers.guard.check_request` before it is sent, then
+  :func:`providers.allowed_calls.check_call`: no method override, no mutating ``Action=``,
+  ``query=`` or Slack method, and only the (method, path) pairs on the calling provider's own
+  allow-list (the provider is known from :data:`ACTIVE_PROVIDER`, set around every ``introspect``);
 * a secret goes only to its own provider: the client is bound to one base URL (the provider's
   default, or one the user set with ``--endpoint NAME=URL`` / ``CREDREACH_ENDPOINT_NAME``) and
   refuses any other host; redirects are never followed;

@@ -9,9 +9,12 @@ Why this is safe enough to run against someone's database:
   in the startup packet, then ``SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`` and
   ``BEGIN READ ONLY``; the provider checks ``transaction_read_only`` is really on before any
   catalog query and ends with ``ROLLBACK``;
-* every statement passes :func:`check_statement`, an allow-list (SELECT, a few SETs, BEGIN READ
-  ONLY, ROLLBACK) that refuses anything else, multiple statements, ``SELECT … INTO`` and
-  functions with side effects.
+* every statement passes :func:`check_statement`: :func:`tokenize` reads it by PostgreSQL's own
+  lexical rules (comments ended by LF or CR, nested ``/* */``, ``E''``/``U&''`` strings, dollar
+  quoting, quoted identifiers), then an allow-list of shapes (one SELECT or ``WITH … AS (SELECT …)
+  SELECT``, a few SETs, BEGIN READ ONLY, ROLLBACK) and of functions (:data:`ALLOWED_FUNCTIONS`)
+  refuses anything else: multiple statements, ``SELECT … INTO``, row locks, data-modifying CTEs
+  and any function not on the list, quoted or not.
 
 What it reports (paraphrasing trufflehog's postgres analyzer, see shared/reference/providers.md
 §25): role attributes (``rolsuper``, ``rolcreatedb``, ``rolcreaterole``, ``rolbypassrls``,
@@ -83,19 +86,24 @@ else, including every function with a side effect (``pg_terminate_backend``, ``s
 ``lo_*``, ``pg_*advisory*``, ``pg_create_*_slot``, ``dblink``, ``nextval``, ``pg_read_file``, …),
 is refused by not being here."""
 
-# Keywords that may stand before "(" without being a function call.
+# Keywords that may stand before "(" without being a function call. Only reserved and column-name
+# keywords, which PostgreSQL never reads as a function name; ``OVER``, ``FILTER``, ``MATERIALIZED``
+# and ``BY`` can name functions, so they pass only in their own place.
 _PAREN_KEYWORDS = frozenset({
-    "select", "from", "where", "and", "or", "not", "in", "exists", "as", "on", "join", "using",
-    "when", "then", "else", "case", "is", "having", "limit", "offset", "union", "intersect", "except",
-    "all", "some", "between", "like", "ilike", "by", "over", "filter", "group", "distinct", "array",
-    "row", "values", "lateral", "with", "materialized", "end",
+    "select", "from", "where", "and", "or", "not", "in", "exists", "as", "on", "using",
+    "when", "then", "else", "case", "having", "limit", "offset", "union", "intersect", "except",
+    "all", "some", "between", "group", "distinct", "array", "row", "values", "lateral", "with", "end",
 })
+_AFTER_CALL_KEYWORDS = frozenset({"over", "filter"})
+_BY_AFTER = frozenset({"group", "order", "partition"})  # BY is unreserved: `by(1)` could be a call
 # Unquoted words that make a SELECT write, lock or create something: refused wherever they occur.
+# (UESCAPE changes what a U& string's escapes mean: not used, so not guessed at.)
 _WRITING_WORDS = frozenset({"into", "insert", "update", "delete", "merge", "truncate", "copy", "call",
                             "lock", "notify", "execute", "uescape"})
 _ROW_LOCKS = frozenset({"update", "share", "no", "key"})
 
 _SPACE = " \t\n\r\f\v"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _OP_CHARS = "+-*/<>=~!@#%^&|`?,()[].:;"
 
 
@@ -217,7 +225,8 @@ def tokenize(sql: str) -> list[Token]:
             j = i + 1
             while j < n and _is_ident_char(sql[j]):
                 j += 1
-            tokens.append(Token("word", sql[i:j].lower(), sql[i:j]))
+            # PostgreSQL folds ASCII letters only (str.lower() would fold e.g. the Kelvin sign to k)
+            tokens.append(Token("word", sql[i:j].translate(_ASCII_LOWER), sql[i:j]))
             i = j
             continue
         if ch.isdigit() or (ch == "." and i + 1 < n and sql[i + 1].isdigit()):
@@ -319,8 +328,15 @@ def _check_select(tokens: list[Token]) -> None:
         if not calls or token.kind not in ("word", "quoted"):
             continue
         previous = tokens[index - 1] if index else None
-        if token.kind == "word" and (token.value in _PAREN_KEYWORDS
-                                     or (previous is not None and previous.kind == "word" and previous.value == "as")):
+        if token.kind == "word" and previous is not None:
+            if previous.kind == "word" and (previous.value == "as"
+                                            or (token.value == "materialized" and previous.value == "not")):
+                continue  # an alias column list `AS t(a, b)`, a type `AS varchar(10)`, `AS [NOT] MATERIALIZED (`
+            if token.value in _AFTER_CALL_KEYWORDS and previous.kind == "op" and previous.value == ")":
+                continue  # `count(*) OVER (…)`, `count(*) FILTER (WHERE …)`
+            if token.value == "by" and previous.kind == "word" and previous.value in _BY_AFTER:
+                continue  # `GROUP BY (a, b)`, `ORDER BY (a)`
+        if token.kind == "word" and token.value in _PAREN_KEYWORDS:
             continue
         if token.value not in ALLOWED_FUNCTIONS:
             raise StatementRefused("SELECT calls a function that is not on the read-only allow-list; refused")
@@ -841,7 +857,8 @@ class PostgresProvider(Provider):
         deadline = deadline if deadline is not None else time.monotonic() + SESSION_BOUND_FACTOR * timeout
         raw = _open_socket(host, port, timeout)
         cutoff = Cutoff(raw, deadline)
-        startup = {"default_transaction_read_only": "on",
+        # standard_conforming_strings=on: a backslash in '…' is a plain character, as the guard reads it.
+        startup = {"default_transaction_read_only": "on", "standard_conforming_strings": "on",
                    "statement_timeout": str(STATEMENT_TIMEOUT_MS),
                    "lock_timeout": str(STATEMENT_TIMEOUT_MS)}
         ssl_context = False if host.startswith("/") else _ssl_context(target.sslmode)

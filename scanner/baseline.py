@@ -41,6 +41,7 @@ MAX_FIRST_LOCATIONS = 5
 MAX_BASELINE_BYTES = 16 * 1024 * 1024
 _KEY_CHECK_INPUT = "credreach-baseline-key-check"
 _FINGERPRINT_RE = re.compile(r"^[0-9a-fA-F]{16,128}$")
+VERDICTS = ("true-positive", "false-positive")
 
 
 class BaselineError(ValueError):
@@ -67,6 +68,9 @@ class BaselineEntry:
     """Why it was accepted (``credreach baseline --reason``)."""
     first_locations: tuple[str, ...] = ()
     """Where it was when baselined (location texts, at most five)."""
+    verdict: str | None = None
+    """``true-positive`` (a real secret, accepted anyway) or ``false-positive``, set by
+    ``credreach baseline audit --interactive``; informational, written only when set."""
     resolved: bool = False
     """``credreach baseline update`` found it no longer (``"resolved": true`` in the file; the key is
     written only when true). Still matched: a reverted file does not re-open it."""
@@ -75,6 +79,8 @@ class BaselineEntry:
         doc: dict[str, Any] = {"fingerprint": self.fingerprint, "provider": self.provider, "kind": self.kind,
                                "preview": self.preview, "reason": self.reason,
                                "first_locations": list(self.first_locations)}
+        if self.verdict:
+            doc["verdict"] = self.verdict
         if self.resolved:
             doc["resolved"] = True
         return doc
@@ -216,7 +222,11 @@ def _parse_entry(path: str, index: int, raw: Any) -> BaselineEntry:
     resolved = raw.get("resolved", False)
     if not isinstance(resolved, bool):
         raise BaselineError(path, f"{where}: 'resolved' must be true or false")
-    return BaselineEntry(fingerprint=fp.lower(), first_locations=tuple(locations), resolved=resolved, **fields)
+    verdict = raw.get("verdict")
+    if verdict is not None and verdict not in VERDICTS:
+        raise BaselineError(path, f"{where}: 'verdict' must be one of {', '.join(VERDICTS)}")
+    return BaselineEntry(fingerprint=fp.lower(), first_locations=tuple(locations), resolved=resolved,
+                         verdict=verdict, **fields)
 
 
 def apply_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:
@@ -344,3 +354,11 @@ def write_document(path: str, data: dict[str, Any]) -> None:
         atomic_write_text(path, text, mode=0o644)
     except OSError as exc:
         raise BaselineError(path, f"cannot write: {exc.strerror or type(exc).__name__}") from None
+
+
+def with_verdicts(previous: Baseline, verdicts: dict[str, str], *, generated_at: str | None = None) -> dict[str, Any]:
+    """``previous`` with ``verdicts`` (fingerprint -> one of :data:`VERDICTS`) recorded."""
+    check_key(previous)
+    entries = {e.fingerprint: replace(e, verdict=verdicts.get(e.fingerprint, e.verdict)) for e in previous.entries}
+    changed = any(entries[e.fingerprint].verdict != e.verdict for e in previous.entries)
+    return _document(previous, entries, changed, generated_at)

@@ -168,6 +168,9 @@ def baseline_audit(
     offline: OfflineOpt = True,
     endpoint: EndpointOpt = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="text or json.")] = AuditFormat.text,
+    interactive: Annotated[bool, typer.Option(
+        "--interactive", "-i", help="Ask, for each entry without a verdict, true or false positive; "
+                                    "answers are saved in the baseline (t/f/s=skip/q=quit, read from stdin).")] = False,
 ) -> None:
     """List every baseline entry as present (where it is now) or stale; values are never shown."""
     from scanner import cli
@@ -175,9 +178,14 @@ def baseline_audit(
     from scanner.redact import REDACTOR
 
     cli.setup_logging(0, False, False)
+    if interactive:
+        cli.check_output(baseline)
     previous = _load(baseline, missing_ok=False)
     result = _scan(paths, profile, git_history, exclude, offline, endpoint)
     statuses = _maintain(audit_baseline, previous, result)
+    if interactive:
+        _ask_verdicts(baseline, previous, statuses)
+        raise typer.Exit(cli.EXIT_OK)
     if fmt is AuditFormat.json:
         doc = {"baseline": str(baseline), "entries": [
             {**s.entry.to_json(), "status": "present" if s.present else "stale", "found_at": list(s.locations)}
@@ -185,18 +193,61 @@ def baseline_audit(
         print(REDACTOR.scrub(json.dumps(doc, indent=2, ensure_ascii=False)))
         raise typer.Exit(cli.EXIT_OK)
     for s in statuses:
-        e = s.entry
-        mark = "  (marked resolved)" if e.resolved else ""
-        print(REDACTOR.scrub(f"{'present' if s.present else 'stale':8} {e.fingerprint[:16]}  {e.provider} "
-                             f"{e.kind}  {e.preview}{mark}"))
-        print(REDACTOR.scrub(f"         reason: {e.reason}"))
-        for loc in s.locations if s.present else e.first_locations:
-            print(REDACTOR.scrub(f"         {'at' if s.present else 'was at'}: {loc}"))
+        _print_status(s)
     present = sum(1 for s in statuses if s.present)
     stale = len(statuses) - present
     hint = " (`credreach baseline prune` drops the stale ones)" if stale else ""
     print(f"{baseline}: {len(statuses)} entries, {present} present, {stale} stale{hint}")
     raise typer.Exit(cli.EXIT_OK)
+
+
+def _print_status(s) -> None:  # type: ignore[no-untyped-def]
+    from scanner.redact import REDACTOR
+
+    e = s.entry
+    marks = "".join(f"  ({m})" for m in (e.verdict, "marked resolved" if e.resolved else None) if m)
+    print(REDACTOR.scrub(f"{'present' if s.present else 'stale':8} {e.fingerprint[:16]}  {e.provider} "
+                         f"{e.kind}  {e.preview}{marks}"))
+    print(REDACTOR.scrub(f"         reason: {e.reason}"))
+    for loc in s.locations if s.present else e.first_locations:
+        print(REDACTOR.scrub(f"         {'at' if s.present else 'was at'}: {loc}"))
+
+
+ANSWERS = {"t": "true-positive", "f": "false-positive"}
+
+
+def _ask_verdicts(path: Path, previous: Baseline, statuses) -> None:  # type: ignore[no-untyped-def]
+    """One question per entry without a verdict; answers are written once, at the end (or at q/EOF)."""
+    import sys
+
+    from scanner import cli
+    from scanner.baseline import BaselineError, with_verdicts, write_document
+
+    verdicts: dict[str, str] = {}
+    pending = [s for s in statuses if not s.entry.verdict]
+    for number, status in enumerate(pending, start=1):
+        print(f"[{number}/{len(pending)}]")
+        _print_status(status)
+        answer = ""
+        while answer not in ("t", "f", "s", "q"):
+            print("  a real secret (t), a false positive (f), skip (s), quit (q)? ", end="", flush=True)
+            line = sys.stdin.readline()
+            if not line:  # end of input: stop asking, keep what was answered
+                answer = "q"
+                print()
+                break
+            answer = line.strip().lower()[:1]
+        if answer == "q":
+            break
+        if answer in ANSWERS:
+            verdicts[status.entry.fingerprint] = ANSWERS[answer]
+    try:
+        data = with_verdicts(previous, verdicts)
+        if verdicts:
+            write_document(str(path), data)
+    except BaselineError as exc:
+        raise cli.UsageError(str(exc)) from None
+    print(f"{path}: {len(verdicts)} verdicts recorded, {len(pending) - len(verdicts)} entries left without one")
 
 
 def register(baseline_app: typer.Typer) -> None:

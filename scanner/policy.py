@@ -9,6 +9,7 @@ low = invalid/revoked or generic hits; info = test-mode keys.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from scanner.detect.rules import KIND_DESCRIPTIONS
 from scanner.model import (
@@ -84,9 +85,45 @@ def describe_capability(cap: Capability, limit: int = 3) -> list[str]:
     return lines
 
 
+_NAMING_COMPANIONS = (("profile", "profile"), ("context", "context"), ("current_context", "context"),
+                      ("cluster", "cluster"), ("host", "host"), ("database", "database"), ("server", "server"))
+
+
+def named_environments(credential: Credential) -> tuple[Resource, ...]:
+    """What the credential's store names say about its environment (AWS profile ``prod-admin``,
+    kube context ``prod``, host ``db.prod.example.com``), for a credential nobody verified.
+
+    Offline, or when the provider cannot be asked, a name is all there is; it must still count.
+    """
+    from scanner.guard.envclass import DEVELOPMENT, PRODUCTION, STAGING, classify
+
+    classes = {PRODUCTION: EnvClass.PRODUCTION, STAGING: EnvClass.STAGING, DEVELOPMENT: EnvClass.DEVELOPMENT}
+    seen: dict[tuple[str, str], Resource] = {}
+    named: list[tuple[str, str]] = [("profile", loc.profile) for loc in credential.locations if loc.profile]
+    named += [(kind, credential.companions[key]) for key, kind in _NAMING_COMPANIONS
+              if isinstance(credential.companions.get(key), str) and credential.companions[key]]
+    for kind, name in named:
+        env_class = classes.get(classify(name))
+        if env_class is not None and (kind, name) not in seen:
+            seen[(kind, name)] = Resource(kind, name, None, env_class, env_basis="name in the credential store")
+    return tuple(seen.values())
+
+
 def assess(credential: Credential, verification: Verification, blast: BlastRadius,
            task_env: str | None = None) -> Assessment:
+    if verification.status is not VerificationStatus.LIVE and not blast.resources:
+        named = named_environments(credential)
+        if named:
+            blast = replace(blast, resources=named)
     severity, reasons = _severity(credential, verification, blast)
+    prod_names = [r for r in blast.resources if r.env_basis == "name in the credential store"
+                  and r.env_class is EnvClass.PRODUCTION]
+    if prod_names and verification.status is not VerificationStatus.INVALID \
+            and credential.kind not in TEST_MODE_KINDS:
+        labels = ", ".join(f"{r.kind} `{r.name}`" for r in prod_names)
+        reasons.insert(0, f"named for production ({labels}); not verified, so what it can do there is unknown")
+        if severity.rank < Severity.HIGH.rank:
+            severity = Severity.HIGH
     outside = beyond_task(blast, task_env) if verification.status is VerificationStatus.LIVE else []
     if outside:
         names = sorted({r.environment or r.name for r in outside})

@@ -21,10 +21,12 @@ from providers.base import (
     ACTIVE_PROVIDER,
     HttpSettings,
     Introspection,
+    NextUrl,
     Provider,
     ProviderContext,
     ReadOnlyHttp,
     invalid,
+    paginate,
 )
 from providers.gitlab import GitLabProvider
 from providers.guard import MutationRefused, ReadOnlyPost
@@ -46,7 +48,7 @@ def fake():  # type: ignore[no-untyped-def]
     assert_read_only(recorder.requests)
 
 
-def client(fake: Recorder, base_path: str = "") -> ReadOnlyHttp:
+def client(fake: FakeProvider, base_path: str = "") -> ReadOnlyHttp:
     return ReadOnlyHttp(fake.url + base_path, HttpSettings(timeout=5, retries=0))
 
 
@@ -122,6 +124,26 @@ def test_aws_actions_that_are_not_reads_are_refused_in_any_get(fake: Recorder, a
     assert fake.requests == []
 
 
+@pytest.mark.parametrize("path", ["/user/../projects/42/variables", "/projects/../user/environments",
+                                  "/projects/%2e%2e/environments", "/projects/./environments"])
+def test_dot_segments_are_refused(fake: Recorder, path: str) -> None:
+    """urllib3 removes dot segments before sending: `/projects/../x` would leave the pattern."""
+    http = client(fake)
+    with pytest.raises(CallRefused, match="dot segments"):
+        http.get(path)
+    with pytest.raises(CallRefused, match="dot segments"):
+        run_as("gitlab", http, ("GET", path, {}))
+    assert fake.requests == []
+
+
+def test_aws_action_parameter_names_in_any_case_are_checked(fake: Recorder) -> None:
+    http = client(fake)
+    for key in ("action", "ACTION"):
+        with pytest.raises(CallRefused, match="AWS Action"):
+            http.get("/", params={key: "DeleteUser"})
+    assert fake.requests == []
+
+
 def test_generic_checks_let_ordinary_reads_through(fake: Recorder) -> None:
     http = client(fake)
     http.get("/search", params={"query": "production database"})  # a search word, not GraphQL
@@ -164,7 +186,7 @@ def test_gitlab_calls_on_its_list_are_sent_under_the_api_base_path(fake: Recorde
 
 
 @pytest.mark.parametrize("path", ["/projects/42/members", "/projects/42/repository/files/x",
-                                  "/projects/42/environments/7/stop", "/user/../projects/42/variables",
+                                  "/projects/42/environments/7/stop",
                                   "/projects", "/user/keys"])
 def test_gitlab_paths_not_on_its_list_are_refused(fake: Recorder, path: str) -> None:
     http = client(fake, "/api/v4")
@@ -228,8 +250,11 @@ def test_active_provider_is_set_only_while_introspect_runs(fake: Recorder) -> No
 
 
 def test_a_subclass_without_its_own_introspect_is_still_scoped(fake: Recorder) -> None:
-    cls = type("Inherits", (Scripted,), {"calls": [("GET", "/user/keys", {})]})
-    assert cls.introspect is Scripted.introspect
+    class Inherits(Scripted):
+        calls: ClassVar[list[tuple[str, str, dict[str, Any]]]] = [("GET", "/user/keys", {})]
+
+    cls = Inherits
+    assert "introspect" not in cls.__dict__
     with pytest.raises(CallRefused):
         cls().introspect(credential(), ProviderContext(http=client(fake), endpoint_overridden=True))
     assert fake.requests == []
@@ -252,3 +277,27 @@ def test_star_matches_within_one_segment_only() -> None:
     assert allowed_calls.is_allowed("gcp", "POST", "/v1/projects/shop-prod:testIamPermissions")
     assert not allowed_calls.is_allowed("gcp", "POST", "/v1/projects/shop-prod:setIamPolicy")
     assert not allowed_calls.is_allowed("gcp", "GET", "/v1/projects/shop-prod:testIamPermissions")
+
+
+class NextLinkElsewhere(FakeProvider):
+    """DigitalOcean list shape (https://docs.digitalocean.com/reference/api/digitalocean/#section/
+    Introduction/Links-and-Pagination): ``links.pages.next`` is an absolute URL; this one points at a
+    path of the same host that no provider may call (a droplet's actions)."""
+
+    def handle(self, request: RecordedRequest) -> FakeResponse:
+        return FakeResponse(200, {"droplets": [{"id": 1}], "meta": {"total": 2},
+                                  "links": {"pages": {"next": f"{self.url}/v2/droplets/1/actions?page=2"}}})
+
+
+def test_a_next_page_link_off_the_list_is_not_followed() -> None:
+    class Lists(Scripted):
+        name: ClassVar[str] = "digitalocean"
+
+        def introspect(self, credential: Credential, ctx: ProviderContext) -> Introspection:
+            paginate(ctx.http, "/v2/droplets", NextUrl(("droplets",), ("links", "pages", "next")), what="droplets")
+            return invalid("listed", ctx.http.base_url)
+
+    with NextLinkElsewhere() as fake:
+        with pytest.raises(CallRefused, match="not on the digitalocean allow-list"):
+            Lists().introspect(credential(), ProviderContext(http=client(fake), endpoint_overridden=True))
+        assert [r.path for r in fake.requests] == ["/v2/droplets"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from scanner.redact import FINGERPRINT_KEY_ENV, fingerprint
-from tests.conftest import Run, git, run_credreach
+from tests.conftest import PROJECT_ROOT, Run, git, run_credreach
 
 NPM_KEPT = "npm_" + "Qw3Er4Ty5Ui6Op7As8Df9Gh0Jk1Lz2Xc3Vb4"
 NPM_GONE = "npm_" + "Pl9Ok8Ij7Uh6Yg5Tf4Rd3Es2Wa1Qz0Xs9Cd8"
@@ -150,6 +152,20 @@ def test_audit_lists_present_and_stale_redacted(repo: Path) -> None:
     assert all(e["preview"].startswith("npm_") and "…" in e["preview"] for e in report["entries"])
     assert baseline.read_bytes() == before   # audit never writes
 
+    assert cli(repo, "update").returncode == 0           # marks the gone one resolved
+    marked = next(line for line in cli(repo, "audit").stdout.splitlines() if fingerprint(NPM_GONE)[:16] in line)
+    assert marked.startswith("stale") and marked.endswith("(marked resolved)")
+
+
+def test_a_malformed_resolved_mark_is_a_clear_error(repo: Path) -> None:
+    baseline = repo / ".credreach-baseline.json"
+    assert cli(repo, "update").returncode == 0
+    doc = json.loads(baseline.read_text())
+    doc["entries"][0]["resolved"] = "yes"
+    baseline.write_text(json.dumps(doc))
+    run = cli(repo, "audit")
+    assert run.returncode == 2 and "entry 1: 'resolved' must be true or false" in run.stderr
+
 
 def test_a_link_at_the_baseline_path_is_refused_and_not_followed(repo: Path, tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
@@ -176,3 +192,46 @@ def test_prune_and_audit_need_an_existing_baseline(repo: Path) -> None:
         run = cli(repo, command, "-b", "missing.json")
         assert run.returncode == 2 and "missing.json" in run.stderr and "baseline create" in run.stderr
     assert not os.path.lexists(repo / "missing.json")
+
+
+def audit_interactively(repo: Path, answers: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "scanner", "baseline", "audit", "--interactive"], cwd=repo,
+                          input=answers, capture_output=True, text=True, timeout=120,
+                          env={"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_ROOT), "LANG": "C.UTF-8",
+                               "HOME": str(repo / "no-home")})
+    assert "Traceback" not in proc.stderr
+    assert not any(secret in proc.stdout + proc.stderr for secret in SECRETS)
+    return proc
+
+
+def test_interactive_audit_records_true_and_false_positives(repo: Path) -> None:
+    baseline = repo / ".credreach-baseline.json"
+    assert cli(repo, "update", "--reason", "fixture").returncode == 0
+    first, second = sorted([fingerprint(NPM_KEPT), fingerprint(NPM_GONE)])
+    before = baseline.read_bytes()
+
+    quit_now = audit_interactively(repo, "q\n")
+    assert quit_now.returncode == 0 and "0 verdicts recorded, 2 entries left" in quit_now.stdout
+    assert baseline.read_bytes() == before
+
+    # An answer that is not t/f/s/q is asked again; answers follow fingerprint order.
+    run = audit_interactively(repo, "maybe\nt\nf\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("a real secret (t), a false positive (f), skip (s), quit (q)?") == 3
+    assert "[1/2]" in run.stdout and "[2/2]" in run.stdout and "2 verdicts recorded" in run.stdout
+    recorded = entries(baseline)
+    assert recorded[first]["verdict"] == "true-positive" and recorded[second]["verdict"] == "false-positive"
+    assert recorded[first]["reason"] == "fixture"
+
+    # Entries with a verdict are not asked again; verdicts survive an update; the listing shows them.
+    again = audit_interactively(repo, "")
+    assert again.returncode == 0 and "0 verdicts recorded, 0 entries left" in again.stdout
+    (repo / "settings.ini").write_text(f'NPM = "{NPM_NEW}"\n')
+    assert cli(repo, "update").returncode == 0
+    assert entries(baseline)[first]["verdict"] == "true-positive"
+    listing = cli(repo, "audit").stdout
+    assert any(first[:16] in line and line.endswith("(true-positive)") for line in listing.splitlines())
+    # Only the entry without a verdict (the new one) is asked.
+    partial = audit_interactively(repo, "f\n")
+    assert "1 verdicts recorded, 0 entries left" in partial.stdout
+    assert entries(baseline)[fingerprint(NPM_NEW)]["verdict"] == "false-positive"

@@ -2,7 +2,8 @@
 
 Every hook call here is a real process started the way an agent starts it: the command
 ``credreach guard install`` writes (``python -I -S scanner/guard/_entry.py --agent X``) and the
-``python -m scanner.guard hook --agent X`` module form, each agent's documented stdin payload from
+``python -m scanner.guard hook --agent X`` module form and the light console entry
+(``scanner.guard._console``: ``credreach guard hook --agent X``), each agent's documented stdin payload from
 shared/reference/agent-hooks.md (Claude Code ``PreToolUse``, Cursor ``beforeShellExecution`` /
 ``beforeMCPExecution`` / ``beforeReadFile``, Codex ``PreToolUse``, Gemini ``BeforeTool``, Copilot
 native ``toolName``/``toolArgs``, Cline ``preToolUse``), a temp home and cache and a reach map in
@@ -212,7 +213,8 @@ def test_module_form_and_read_and_mcp_calls_decide_without_network(machine) -> N
                     "file_path": f"{c}/README.md", "content": "hello"}, False),
     ]
     for agent, payload, want_deny in cases:
-        for target in (_entry_target(agent), ["-m", "scanner.guard", "hook", "--agent", agent]):
+        for target in (_entry_target(agent), ["-m", "scanner.guard", "hook", "--agent", agent],
+                       ["-m", "scanner.guard._console", "guard", "hook", "--agent", agent]):
             run = _run(wrapper, target, json.dumps(payload), env, workspace)
             assert run.returncode != 99, f"network/process call while deciding: {run.stderr}"
             assert run.returncode == 0, run.stderr

@@ -209,8 +209,17 @@ def test_newlines_and_invalid_utf8_in_file_names(ws: Path) -> None:
         assert "\x1b" not in run.stdout
     report = scan(ws, cwd=ws)
     found = kinds(report)
-    assert found["slack_bot_token"] == ["two\\nlines.env"]
-    assert found["npm_token"] == ["caf\\xe9-\\x1b[31m/tok\\xff.txt"]
+    # Shown in the shell's ANSI-C quoting: unambiguous, and the name of the file that exists.
+    assert found["slack_bot_token"] == ["$'two\\x0alines.env'"]
+    assert found["npm_token"] == ["$'caf\\xe9-\\x1b[31m/tok\\xff.txt'"]
+    for shown, secret in ((found["slack_bot_token"][0], SLACK_TOKEN), (found["npm_token"][0], NPM_TOKEN)):
+        opened = subprocess.run(["bash", "-c", f"cat -- {shown}"], cwd=ws, capture_output=True, timeout=30)
+        assert opened.returncode == 0 and secret.encode() in opened.stdout, opened.stderr
+    sarif = json.loads(run_credreach("scan", str(ws), "--offline", "-f", "sarif", cwd=ws,
+                                     env={"HOME": str(ws)}).stdout)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for result in sarif["runs"][0]["results"] for loc in result["locations"]}
+    assert {"two%0Alines.env", "caf%E9-%1B%5B31m/tok%FF.txt"} <= uris, uris
     table = run_credreach("scan", str(ws), "--offline", cwd=ws, env={"HOME": str(ws)})
     assert "\x1b[31m/tok" not in table.stdout and "two\nlines" not in table.stdout
 

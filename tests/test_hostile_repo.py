@@ -324,3 +324,56 @@ def test_canonical_secret_undoes_only_well_formed_encodings() -> None:
     assert canonical_secret(GH_TOKEN) == GH_TOKEN
     random_b64 = base64.b64encode(bytes(range(200, 236))).decode()  # decodes to binary: unchanged
     assert canonical_secret(random_b64) == random_b64
+
+
+# --- git is run so that the scanned repository cannot make it fetch, run or swap anything ----------
+
+def _objects(repo: Path) -> list[str]:
+    return sorted(str(p.relative_to(repo)) for p in (repo / ".git" / "objects").rglob("*") if p.is_file())
+
+
+@needs_git
+def test_a_partial_clone_never_lazy_fetches_from_its_promisor_remote(tmp_path: Path) -> None:
+    """A blobless clone names a remote; reading a missing blob would fetch it from there, writing
+    into the scanned repository and reading a repository outside the tree. Neither may happen."""
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    git(other, "init", "-q")
+    git(other, "commit", "-q", "--allow-empty", "-m", "root")
+    (other / "deploy.env").write_text(f"NPM_TOKEN={NPM_TOKEN}\n")
+    git(other, "add", ".")
+    git(other, "commit", "-q", "-m", "secret lives outside the scanned tree")
+    (other / "README").write_text("hello\n")
+    git(other, "add", ".")
+    git(other, "commit", "-q", "-m", "second")
+    git(other, "config", "uploadpack.allowFilter", "true")
+    scanned = tmp_path / "scanned"
+    git(tmp_path, "clone", "-q", "--no-checkout", "--filter=blob:none", f"file://{other}", str(scanned))
+    before = _objects(scanned)
+    rep = report(scanned, tmp_path, "--git-history")
+    assert _objects(scanned) == before, "git wrote into the scanned repository"
+    assert "npm_token" not in found(rep)
+    # diff mode reads `git log -p`, which is what would fetch: it fails closed (exit 2), fetching nothing
+    run = cli(scanned, tmp_path, "scan", str(scanned), "--offline", "-f", "json", "--diff", "HEAD~2")
+    assert _objects(scanned) == before, "git fetched into the scanned repository"
+    assert NPM_TOKEN not in run.stdout + run.stderr
+
+
+@needs_git
+def test_replace_refs_cannot_hide_a_committed_secret(tmp_path: Path) -> None:
+    """``refs/replace`` makes git show another commit than the one stored; history is read as stored."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "app.env").write_text(f"NPM_TOKEN={NPM_TOKEN}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "add key")
+    leaked = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "app.env").write_text("NPM_TOKEN=\n")
+    git(repo, "commit", "-q", "-am", "clean")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "decoy", "--amend")  # some other commit object
+    decoy = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "replace", "-f", leaked, decoy)
+    (repo / "app.env").unlink()
+    rep = report(repo, tmp_path, "--git-history")
+    assert "npm_token" in found(rep), rep["credentials"]

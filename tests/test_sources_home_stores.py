@@ -30,7 +30,7 @@ GCP_REFRESH = "1//0gCredreachFakeGcloudRefreshTokenAbCdEfGhIjKlMnOpQrStUvWxYz012
 GCP_ACCESS = "ya29.a0CredreachFakeGcloudAccessTokenAbCdEfGhIjKlMnOpQrStUvWxYz0123456"
 GEMINI_ACCESS = "ya29.a0CredreachFakeGeminiAccessTokenAbCdEfGhIjKlMnOpQrStUvWxYz012345"
 GEMINI_REFRESH = "1//0gCredreachFakeGeminiRefreshTokenAbCdEfGhIjKlMnOpQrStUvWxYz01234"
-CARGO_TOKEN = "cioCredreachFakeCargoToken0123456789abcd"
+CARGO_TOKEN = "cioCredreachCargoT0ken0123456789abcdef"
 RUBYGEMS = "rubygems_" + "0123456789abcdef" * 3
 GHO = "gho_CredreachFixtureHomeStoresCopilot1aBc"
 GHU = "ghu_CredreachFixtureHomeStoresCopApps2xYz"
@@ -95,7 +95,9 @@ def test_ssh_keys_unencrypted_flagged_encrypted_lower_risk(tmp_path: Path, ssh_d
     home = tmp_path / "home"
     shutil.copytree(ssh_dir, home / ".ssh")
     write(home, ".ssh/known_hosts", "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9\n")
-    write(home, ".ssh/config", "Host prod\n  IdentityFile ~/.ssh/id_work\n")
+    write(home, ".ssh/config", "# keys per host\nHost *\n  AddKeysToAgent yes\nHost prod db-prod\n"
+                               "  HostName db.prod.example\n  IdentityFile ~/.ssh/id_work\n"
+                               "Host lab\n  IdentityFile=\"deploy_rsa\"\n")
     os.mkfifo(home / ".ssh" / "ctl-socket")  # a ControlPath-like special file: never opened, no skip
     sink = scan(home)
     hits = {Path(h.location.path).name: h for h in sink.by_store("ssh-private-key")}
@@ -108,6 +110,11 @@ def test_ssh_keys_unencrypted_flagged_encrypted_lower_risk(tmp_path: Path, ssh_d
         assert hit.secret == (home / ".ssh" / name).read_text().strip()
         assert (hit.location.line, hit.location.column) == (1, 1)
         assert at(hit, 11) == "-----BEGIN "
+    # ~/.ssh/config names what each key opens: the profile and host the policy classifies.
+    assert (hits["id_work"].location.profile, hits["id_work"].companions["host"]) == ("prod, db-prod",
+                                                                                      "db.prod.example")
+    assert hits["deploy_rsa"].location.profile == "lab" and "host" not in hits["deploy_rsa"].companions
+    assert hits["id_ed25519"].location.profile is None
     encrypted_notes = [w for w in sink.warnings if ssh.ENCRYPTED_NOTE in w]
     assert len(encrypted_notes) == 3
     assert any("bcrypt" in w for w in encrypted_notes) and any("Proc-Type" in w for w in encrypted_notes)
@@ -249,6 +256,11 @@ def test_gcloud_databases_hostile(tmp_path: Path) -> None:
     sink = scan(home, max_size=1000)
     assert (str(config / "credentials.db"), SKIP_TOO_LARGE) in sink.skips
     assert any(path.endswith("access_tokens.db") for path, _ in sink.skips)
+    (config / "credentials.db").unlink()
+    os.symlink(config / "credentials.db", config / "credentials.db")  # a loop: skipped, no traceback
+    sink = scan(home)
+    assert any(path.endswith("credentials.db") and "loop" in reason for path, reason in sink.skips)
+    assert not any("could not" in w for w in sink.warnings)
 
 
 # --- 4. Build tools, package managers, storage CLIs -------------------------------------------
@@ -455,6 +467,25 @@ def test_links_and_sizes_are_bounded(tmp_path: Path) -> None:
     reasons = {Path(p).name: r for p, r in sink.skips}
     assert reasons["oauth_creds.json"] == SKIP_TOO_LARGE
     assert "loop" in reasons["auth.json"]
+
+
+FULL_HOME = Path(__file__).resolve().parent.parent / "fixtures" / "machines" / "full-home" / "home"
+
+
+def test_full_home_fixture_every_store_file_yields_credentials(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(FULL_HOME, home)
+    sink = scan(home)
+    found = {Path(h.location.path).relative_to(home).as_posix() for h in sink.hits}
+    files = {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()}
+    assert files - found == {".ssh/config", ".ssh/id_ed25519.pub", ".ssh/id_work.pub"}
+    stores = {h.location.store for h in sink.hits}
+    assert set(NEW_STORES) | {"gcloud-credentials-db", "gcloud-access-tokens-db"} <= stores
+    assert len(sink.hits) == len(DEVTOOL_HITS) + 15  # 20 build-tool hits; 3 SSO, 2 gcloud db, 2 ssh, 8 agent
+    assert sink.skips == [] and all(h.filtered_by is None for h in sink.hits)
+    assert not any("could not" in w for w in sink.warnings)
+    kinds = {Path(h.location.path).name: (h.kind, h.location.profile) for h in sink.by_store("ssh-private-key")}
+    assert kinds == {"id_ed25519": ("ssh_private_key", None), "id_work": ("private_key_encrypted", "prod-bastion")}
 
 
 def test_new_stores_are_in_the_table() -> None:

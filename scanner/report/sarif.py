@@ -79,6 +79,7 @@ from scanner.report.common import (
     summary_line,
     workspace_relpath,
 )
+from scanner.sources.base import raw_name
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -292,7 +293,8 @@ def _physical(location: Location, rel: str, base_id: str, secret: str) -> dict[s
             props["authorDate"] = location.author_date
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": quote(rel, safe=_URI_SAFE), "uriBaseId": base_id},
+            "artifactLocation": {"uri": quote(rel.encode("utf-8", "surrogateescape"), safe=_URI_SAFE),
+                                 "uriBaseId": base_id},
             "region": _region(location, secret),
         },
         "message": {"text": location_text(location)},
@@ -324,8 +326,8 @@ def _described(location: Location) -> dict[str, Any]:
 
 def _history_path(location: Location) -> str | None:
     """The repository-relative path a history location had in its commit, if it is usable."""
-    _, path = git_location(location)
-    path = path.replace("\\", "/").lstrip("/")
+    _, shown = git_location(location)
+    path = os.fsdecode(raw_name(shown)).replace("\\", "/").lstrip("/")
     if not path or path.startswith("../") or "/../" in path or path == "..":
         return None
     return path
@@ -342,7 +344,7 @@ def _result(a: Assessment, roots: tuple[str, ...], base: str, show_secrets: bool
     for loc in sorted(cred.locations, key=Location.sort_key):
         if loc.source is SourceKind.WORKSPACE:
             for i, root in enumerate(roots):
-                rel = workspace_relpath(loc.path, (root,), base)
+                rel = workspace_relpath(os.fsdecode(raw_name(loc.path)), (root,), base)
                 if rel is not None:
                     physical.append(_physical(loc, rel, _base_id(i), cred.secret))
                     break

@@ -255,20 +255,54 @@ def is_readable(path: str) -> bool:
 
 
 def printable(text: str) -> str:
-    """``text`` with undecodable bytes (lone surrogates) shown as ``\\xNN`` and control characters escaped.
+    """A name (path, ref) that every reporter and terminal can print, and that names *that* file.
 
-    For names (paths, refs) that go into reports: every reporter and terminal can print the
-    result, and it stays unambiguous (a file name may hold a newline).
+    A name with undecodable bytes or control characters is shown in the shell's ANSI-C quoting,
+    ``$'a\\x01b'``: unambiguous (a file literally named ``a\\x01b`` is shown as it is, without
+    ``$'...'``), pasteable into bash/zsh, and reversible by :func:`raw_name` (SARIF puts the real
+    bytes in its URIs). Raw bytes and ASCII controls are ``\\xNN``; other non-printable
+    characters ``\\uNNNN``, so an undecodable byte 0x85 is never confused with U+0085.
     """
-    if text.isprintable():
+    if text.isprintable() and not text.startswith("$'"):
         return text
-    out = []
+    out = ["$'"]
     for ch in text:
         code = ord(ch)
         if 0xDC80 <= code <= 0xDCFF:
             out.append(f"\\x{code - 0xDC00:02x}")
-        elif not ch.isprintable():
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
+        elif ch in "\\'":
+            out.append("\\" + ch)
+        elif ch.isprintable():
             out.append(ch)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append("'")
     return "".join(out)
+
+
+_ANSI_C = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)", re.S)
+
+
+def raw_name(shown: str) -> bytes:
+    """The bytes of the name :func:`printable` showed (its inverse; plain names are UTF-8)."""
+    if not (len(shown) >= 3 and shown.startswith("$'") and shown.endswith("'")):
+        return shown.encode("utf-8", "surrogateescape")
+    body = shown[2:-1]
+    out = bytearray()
+    pos = 0
+    for match in _ANSI_C.finditer(body):
+        out += body[pos:match.start()].encode("utf-8", "surrogateescape")
+        code = match.group(1)
+        if code[0] == "x":
+            out.append(int(code[1:], 16))
+        elif code[0] in "uU" and len(code) > 1:
+            out += chr(int(code[1:], 16)).encode("utf-8", "surrogatepass")
+        else:
+            out += code.encode("utf-8", "surrogateescape")
+        pos = match.end()
+    out += body[pos:].encode("utf-8", "surrogateescape")
+    return bytes(out)

@@ -76,11 +76,18 @@ _GIT_ENV = {
     # or a program named there must not stall or steer a scan either.
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_CONFIG_GLOBAL": os.devnull,
+    # A partial clone's promisor remote would make git fetch a missing object on demand: a
+    # network/file transport chosen by the scanned repository, writing into it. Never.
+    "GIT_NO_LAZY_FETCH": "1",
+    "GIT_PROTOCOL_FROM_USER": "0",
+    # refs/replace/* lets a repository show other objects than the ones it holds: read the real ones.
+    "GIT_NO_REPLACE_OBJECTS": "1",
 }
 # safe.directory=*: without the global config, a checkout owned by another user (CI containers)
 # would be refused; it is safe here because no option that makes git run a program is in effect.
 _GIT_CONFIG = ("-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-c", "core.quotepath=false",
-               "-c", "log.showSignature=false")
+               "-c", "log.showSignature=false", "-c", f"core.hooksPath={os.devnull}",
+               "-c", "protocol.allow=never", "-c", "core.sshCommand=false", "-c", "credential.helper=")
 SKIP_MISSING_OBJECT = SkipReason("git object missing from the repository (not scanned)")
 SKIP_SPECIAL_GIT_METADATA = SkipReason("special file in git metadata (FIFO, socket or device); "
                                        "git not run on this repository")

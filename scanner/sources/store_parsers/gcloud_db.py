@@ -17,6 +17,7 @@ is not what gcloud writes ends as a warning.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import stat
@@ -26,7 +27,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.sources.base import SKIP_SPECIAL, SKIP_TOO_LARGE, SKIP_UNREADABLE, Sink
+from scanner.sources.base import (
+    SKIP_IO_ERROR,
+    SKIP_SPECIAL,
+    SKIP_SYMLINK_LOOP,
+    SKIP_TOO_LARGE,
+    SKIP_UNREADABLE,
+    Sink,
+)
 from scanner.sources.store_parsers._common import NOWHERE, Position, StoreFile
 from scanner.sources.store_parsers.cloud import parse_gcloud_json
 
@@ -59,6 +67,9 @@ def _check_file(path: str, sink: Sink, max_size: int) -> bool:
     except PermissionError:
         sink.skip(path, SKIP_UNREADABLE)
         return False
+    except OSError as exc:
+        sink.skip(path, SKIP_SYMLINK_LOOP if exc.errno == errno.ELOOP else SKIP_IO_ERROR)
+        return False
     if not stat.S_ISREG(st.st_mode):
         sink.skip(path, SKIP_SPECIAL)
         return False
@@ -73,6 +84,7 @@ def _check_file(path: str, sink: Sink, max_size: int) -> bool:
         sink.skip(path, SKIP_UNREADABLE)
         return False
     except OSError:
+        sink.skip(path, SKIP_IO_ERROR)
         return False
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
