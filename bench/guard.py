@@ -1,6 +1,7 @@
 """Benchmark `credreach guard`: decision latency per hook call and a labelled decision corpus.
 
-    python bench/guard.py [--calls 1000] [--agent claude-code] [--entry installed|module|cli] [--skip-latency]
+    python bench/guard.py [--calls 1000] [--agent claude-code] [--entry installed|module|console|cli]
+                          [--baseline-entry OTHER_TREE/scanner/guard/_entry.py] [--skip-latency]
 
 1. Latency: ``--calls`` real-looking tool calls (Bash commands of every family the guard knows,
    Read calls, MCP calls; benign and destructive), each sent to a **new hook process** exactly as
@@ -12,7 +13,9 @@
    (``python -m scanner.guard hook``), ``console`` (``scanner.guard._console``, the light
    ``credreach`` entry that answers ``guard hook`` without typer) or ``cli`` (``python -m scanner
    guard hook``, the full typer CLI: what the ``credreach guard hook`` console script costs while it
-   points at ``scanner.cli:main``).
+   points at ``scanner.cli:main``). ``--baseline-entry OTHER/scanner/guard/_entry.py`` sends each
+   payload to another tree's hook too, alternating which goes first, and prints both figures and
+   how many answers differ: a before/after that machine load cannot skew.
 2. Decisions: a corpus of destructive and benign commands with the expected decision, including
    the known bypass shapes (``sh -c``, variables, quoting, ``base64 -d | sh``, flag reordering,
    here-docs, ``xargs``, one-liners). Printed as confusion counts (expected x got) and the
@@ -193,7 +196,7 @@ def hook_argv(entry: str, agent: str) -> list[str]:
     return [sys.executable, "-m", "scanner", "guard", "hook", "--agent", agent]
 
 
-def latency(calls: int, agent: str, entry: str = "installed") -> None:
+def latency(calls: int, agent: str, entry: str = "installed", baseline: str | None = None) -> None:
     rng = random.Random(16)
     with tempfile.TemporaryDirectory(prefix="credreach-bench-guard-") as tmp:
         workspace = Path(tmp) / "ws"
@@ -209,14 +212,24 @@ def latency(calls: int, agent: str, entry: str = "installed") -> None:
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True)
             start_samples.append(time.perf_counter() - t0)
-        samples = []
-        for _ in range(calls):
+        base_command = [sys.executable, "-I", "-S", baseline, "--agent", agent] if baseline else None
+        samples: list[float] = []
+        base_samples: list[float] = []
+        differ = 0
+        for i in range(calls):
             data = json.dumps(payload(agent, rng.choice(LATENCY_TEMPLATES), str(workspace), rng))
-            t0 = time.perf_counter()
-            proc = subprocess.run(command, input=data, capture_output=True, text=True, env=env, cwd=workspace)
-            samples.append(time.perf_counter() - t0)
-            if proc.returncode not in (0, 2):
-                raise SystemExit(f"hook failed: {proc.stderr}")
+            runs = [(samples, command)] + ([(base_samples, base_command)] if base_command else [])
+            if i % 2:  # alternate who goes first, so load and caches hit both alike
+                runs.reverse()
+            answers = []
+            for into, argv in runs:
+                t0 = time.perf_counter()
+                proc = subprocess.run(argv, input=data, capture_output=True, text=True, env=env, cwd=workspace)
+                into.append(time.perf_counter() - t0)
+                if proc.returncode not in (0, 2):
+                    raise SystemExit(f"hook failed ({argv}): {proc.stderr}")
+                answers.append((proc.returncode, proc.stdout))
+            differ += len(answers) == 2 and answers[0] != answers[1]
         from scanner.guard.engine import SHELL, ToolCall, evaluate
 
         inproc = []
@@ -229,6 +242,9 @@ def latency(calls: int, agent: str, entry: str = "installed") -> None:
                      for i, w in enumerate(command))
     print(f"hook command: {shown}")
     print(f"hook process per call ({agent}, incl. Python start-up): {stats(samples)}")
+    if baseline:
+        print(f"baseline {baseline}, same payloads interleaved: {stats(base_samples)}")
+        print(f"answers (exit code + stdout) that differ from the baseline's: {differ}/{calls}")
     print(f"python -I -S -c pass (start-up alone):              {stats(start_samples)}")
     print(f"decision in-process (no start-up):                   {stats(inproc)}")
 
@@ -268,10 +284,13 @@ def main() -> None:
     parser.add_argument("--entry", choices=ENTRIES, default="installed",
                         help="hook command to time: installed (-I -S _entry.py), module (-m scanner.guard), "
                              "console (-m scanner.guard._console guard hook), cli (-m scanner guard hook, typer)")
+    parser.add_argument("--baseline-entry", metavar="PATH",
+                        help="another tree's scanner/guard/_entry.py (e.g. a `git worktree` of the previous "
+                             "commit): sent the same payloads, interleaved, for a before/after under equal load")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     if not args.skip_latency:
-        latency(args.calls, args.agent, args.entry)
+        latency(args.calls, args.agent, args.entry, args.baseline_entry)
     decisions()
 
 

@@ -1,5 +1,5 @@
 """`python -m credreach` runs the credreach CLI, the same as the `credreach` console command."""
 
-from scanner.cli import main
+from scanner.guard._console import main
 
 main()

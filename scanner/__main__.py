@@ -1,5 +1,5 @@
-"""`python -m scanner` runs the credreach CLI."""
+"""`python -m scanner` runs the credreach CLI (`guard hook` answered without loading it)."""
 
-from scanner.cli import main
+from scanner.guard._console import main
 
 main()

@@ -119,7 +119,7 @@ def assess(credential: Credential, verification: Verification, blast: BlastRadiu
     prod_names = [r for r in blast.resources if r.env_basis == "name in the credential store"
                   and r.env_class is EnvClass.PRODUCTION]
     if prod_names and verification.status is not VerificationStatus.INVALID \
-            and credential.kind not in TEST_MODE_KINDS:
+            and credential.kind not in TEST_MODE_KINDS and credential.kind != "private_key_encrypted":
         labels = ", ".join(f"{r.kind} `{r.name}`" for r in prod_names)
         reasons.insert(0, f"named for production ({labels}); not verified, so what it can do there is unknown")
         if severity.rank < Severity.HIGH.rank:

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from scanner.cli import OutputFormat, render
 from scanner.model import Location, SourceKind
 from scanner.pipeline import ScanOptions, run_scan
-from scanner.sources.base import Document, decode, looks_binary, text_safe, wide_encoding
+from scanner.sources.base import Document, decode, looks_binary, raw_name, text_safe, wide_encoding
 from tests.conftest import run_credreach
 
 GH_TOKEN = "ghp_" + "R8fK2mQ9xZ4vB7nL1pW3sT6yH0jD5cG8aE2u"
@@ -127,3 +128,12 @@ def test_random_bytes_go_through_the_whole_pipeline_and_every_reporter(parts: li
             if fmt in (OutputFormat.json, OutputFormat.sarif):
                 json.loads(text)
             assert GH_TOKEN not in text
+        # Every path in every format names a file that exists (issue 13: an escaped name did not).
+        for a in result.assessments:
+            for loc in a.credential.locations:
+                assert os.path.lexists(os.path.join(os.getcwdb(), raw_name(loc.path))), loc.path
+        sarif = json.loads(render(result, OutputFormat.sarif, show_secrets=False))
+        for res in sarif["runs"][0]["results"]:
+            for loc in res["locations"]:
+                uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                assert os.path.lexists(os.path.join(os.fsencode(root), unquote_to_bytes(uri))), uri

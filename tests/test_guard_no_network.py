@@ -265,3 +265,27 @@ def test_the_audit_wrapper_catches_each_forbidden_event(code: str, event: str, m
     run = _run(wrapper, ["-c", code], "", env, workspace)
     assert run.returncode == 99, run.stderr
     assert f"NETWORK-AUDIT: {event}" in run.stderr
+
+
+# What the hook process must not import: third-party packages (typer, rich, requests, detect-secrets ...),
+# and the standard-library modules that cost most of a hook call's start-up and that the decision does
+# without (typing, dataclasses/inspect, pathlib, hashlib/hmac: see scanner/guard/_record.py, _digest.py).
+HEAVY = ("typer", "rich", "click", "requests", "urllib3", "detect_secrets", "yaml", "graphql", "scanner.cli",
+         "scanner.pipeline", "providers", "typing", "dataclasses", "inspect", "pathlib", "hashlib", "hmac",
+         "_hashlib", "logging", "argparse", "socket", "ssl", "http", "urllib.request", "subprocess")
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_the_installed_hook_process_imports_nothing_heavy(agent: str, machine) -> None:  # type: ignore[no-untyped-def]
+    """``python -X importtime`` on the real installed hook command lists every module it imports."""
+    workspace, _, env = machine
+    for command in (DESTRUCTIVE, CURL_DELETE, DROP, BENIGN):
+        payload = payloads(agent, command, workspace)[0]
+        run = subprocess.run([sys.executable, "-X", "importtime", "-I", "-S", str(ENTRY), "--agent", agent],
+                             input=json.dumps(payload), capture_output=True, text=True, env=env, cwd=workspace,
+                             timeout=60)
+        assert run.returncode == 0, run.stderr
+        imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+        assert "scanner.guard.engine" in imported  # the listing is real
+        heavy = sorted(m for m in imported if any(m == h or m.startswith(h + ".") for h in HEAVY))
+        assert not heavy, (agent, command, heavy)

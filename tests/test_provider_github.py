@@ -343,3 +343,21 @@ def test_ghes_with_explicit_endpoint_uses_api_v3_and_follows_its_links() -> None
     assert len([r for r in fake.requests if r.path == "/api/v3/user/repos"]) == 2
     assert len(reached(result, Action.WRITE)) == 150
     assert "emp" in reached(result, Action.ADMIN)  # site_admin scope
+
+
+def test_fine_grained_claims_nothing_on_public_repositories_it_was_not_given() -> None:
+    """GitHub lists every public repository beside a fine-grained token's own (read-only access to
+    public repositories); only the selected ones count toward possible admin/delete."""
+    token = fine_grained()
+    tokens = {token: FakeToken(kind="fine_grained", login="erin", orgs={"acme": "admin"}, repos=[
+        FakeRepo("acme/api", "Organization", private=True, admin=True, push=True),
+        FakeRepo("acme/site", "Organization", private=False, admin=True, push=True, given=True),
+        FakeRepo("acme/blog", "Organization", private=False, admin=True, push=True, given=False),
+        FakeRepo("torvalds/linux", "User", private=False, given=False)])}
+    with GitHubFake(tokens) as fake:
+        result = run(fake, token, "github_fine_grained_pat")
+    assert reached(result, Action.ADMIN, certain=False) == {"acme/api", "acme/site"}
+    assert "acme/blog" not in reached(result, Action.READ) | reached(result, Action.ADMIN)
+    assert any("2 public repositories" in n and "not given" in n for n in result.blast_radius.notes)
+    checked = sorted(r.path for r in fake.requests if r.path.endswith("/collaborators"))
+    assert checked == ["/repos/acme/blog/collaborators", "/repos/acme/site/collaborators"]

@@ -219,6 +219,14 @@ KIND_ROTATION: dict[str, str] = {}
 for _rule_of_kind in RULES:
     KIND_DESCRIPTIONS.setdefault(_rule_of_kind.kind, _rule_of_kind.description)
     KIND_ROTATION.setdefault(_rule_of_kind.kind, _rule_of_kind.rotate)
+# Kinds only home-store parsers produce (scanner/sources/store_parsers/).
+KIND_DESCRIPTIONS.setdefault("ssh_private_key", "SSH private key without a passphrase: anyone who reads the "
+                             "file can use it")
+KIND_DESCRIPTIONS.setdefault("private_key_encrypted", "Private key protected by a passphrase (encrypted); "
+                             "usable only with the passphrase")
+KIND_DESCRIPTIONS.setdefault("aws_sso_access_token", "AWS IAM Identity Center (SSO) access token from the CLI cache")
+KIND_DESCRIPTIONS.setdefault("anthropic_oauth_token", "Claude Code login (Anthropic OAuth access token)")
+KIND_DESCRIPTIONS.setdefault("chatgpt_oauth_access_token", "Codex CLI ChatGPT login (OAuth access token)")
 
 
 def classify_token(value: str) -> tuple[str, str] | None:
