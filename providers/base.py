@@ -674,6 +674,10 @@ def paginate(http: ReadOnlyHttp, path: str, style: PageStyle, *, what: str,
             if on_first:
                 raise
             raise PageFailed(str(exc)) from exc
+        except MutationRefused as exc:  # incl. allowed_calls.CallRefused: a next link off the list
+            if on_first:
+                raise
+            raise PageFailed(f"the next-page link is not a call credreach makes ({exc}); not followed") from exc
         answers.append(response)
         if not 200 <= response.status < 300:
             raise PageFailed(status_problem(response) or f"HTTP {response.status}")

@@ -253,6 +253,14 @@ class SourceStats:
     items: int
     """Files, blobs, variables or store files read by this source."""
     hits: int
+    bytes: int = 0
+    """Text bytes this source sent to detection."""
+    seconds: float = 0.0
+    """Wall time spent reading this source (detection overlaps it in worker processes)."""
+
+    @property
+    def mb_per_second(self) -> float | None:
+        return self.bytes / 1e6 / self.seconds if self.seconds > 0 and self.bytes else None
 
 
 @dataclass(frozen=True)

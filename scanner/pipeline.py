@@ -33,7 +33,7 @@ from scanner.model import (
 )
 from scanner.policy import assess, worst_first
 from scanner.redact import NON_SECRET_COMPANIONS, REDACTOR, fingerprint, preview
-from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document
+from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document, printable
 from scanner.sources.files import WalkOptions, walk_workspace
 
 ProgressFn = Callable[[int, int], None]
@@ -96,6 +96,8 @@ class Collector:
         self.source = "workspace"
         self.per_source_items: Counter[str] = Counter()
         self.per_source_hits: Counter[str] = Counter()
+        self.per_source_bytes: Counter[str] = Counter()
+        self.per_source_seconds: dict[str, float] = {}
         self.extra_sources: list[SourceStats] = []
         """Finer-grained counts some sources report (one per home credential store)."""
         self._detector: OrderedDetector[tuple[str, int | None, int | None]] = OrderedDetector(use_detect_secrets)
@@ -105,6 +107,7 @@ class Collector:
             self.files += 1
         self.bytes += doc.size
         self.per_source_items[self.source] += 1
+        self.per_source_bytes[self.source] += doc.size
         # Detection may run in worker processes; results come back in submission order.
         # A document detection fails on comes back as DetectionFailed (reported as skipped).
         self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes)))
@@ -152,7 +155,8 @@ class Collector:
         self._detector.close()
 
     def skip(self, path: str, reason: str) -> None:
-        self.skipped.append(SkippedPath(path, str(reason)))
+        # A raw name with control characters or undecodable bytes is shown the way locations are.
+        self.skipped.append(SkippedPath(path if path.isprintable() else printable(path), str(reason)))
 
     def warn(self, message: str) -> None:
         self.warnings.append(REDACTOR.scrub(message))
@@ -234,7 +238,9 @@ def _collect_sources(options: ScanOptions, sink: Collector) -> None:
         repositories = []
     if options.git_history:
         sink.source = "git-history"
+        started = time.monotonic()
         _collect_git(options, repositories, sink)
+        sink.per_source_seconds["git-history"] = time.monotonic() - started
     if options.home:
         sink.source = "home"
         from scanner.sources import stores
@@ -279,7 +285,8 @@ def _source_stats(sink: Collector, options: ScanOptions) -> tuple[SourceStats, .
     names = [n for n, on in (("diff", diff_mode), ("workspace", options.workspace and not diff_mode),
                              ("git-history", options.git_history),
                              ("home", options.home), ("env", options.env or bool(options.env_of))) if on]
-    main = [SourceStats(n, sink.per_source_items[n], sink.per_source_hits[n]) for n in names]
+    main = [SourceStats(n, sink.per_source_items[n], sink.per_source_hits[n], sink.per_source_bytes[n],
+                        round(sink.per_source_seconds.get(n, 0.0), 3)) for n in names]
     return tuple(main + sink.extra_sources)
 
 

@@ -294,10 +294,13 @@ def test_a_next_page_link_off_the_list_is_not_followed() -> None:
         name: ClassVar[str] = "digitalocean"
 
         def introspect(self, credential: Credential, ctx: ProviderContext) -> Introspection:
-            paginate(ctx.http, "/v2/droplets", NextUrl(("droplets",), ("links", "pages", "next")), what="droplets")
-            return invalid("listed", ctx.http.base_url)
+            listing = paginate(ctx.http, "/v2/droplets", NextUrl(("droplets",), ("links", "pages", "next")),
+                               what="droplets")
+            return invalid(listing.shortfall() or "complete", ctx.http.base_url)
 
     with NextLinkElsewhere() as fake:
-        with pytest.raises(CallRefused, match="not on the digitalocean allow-list"):
-            Lists().introspect(credential(), ProviderContext(http=client(fake), endpoint_overridden=True))
-        assert [r.path for r in fake.requests] == ["/v2/droplets"]
+        result = Lists().introspect(credential(), ProviderContext(http=client(fake), endpoint_overridden=True))
+        assert [r.path for r in fake.requests] == ["/v2/droplets"]  # the off-list link was never sent
+    # The first page is kept; the rest is reported as not followed, never silently dropped.
+    assert "not a call credreach makes" in result.verification.reason
+    assert "not on the digitalocean allow-list" in result.verification.reason

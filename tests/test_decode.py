@@ -132,6 +132,8 @@ def test_random_bytes_go_through_the_whole_pipeline_and_every_reporter(parts: li
         for a in result.assessments:
             for loc in a.credential.locations:
                 assert os.path.lexists(os.path.join(os.getcwdb(), raw_name(loc.path))), loc.path
+        for skipped in result.stats.skipped:
+            assert os.path.lexists(os.path.join(os.getcwdb(), raw_name(skipped.path))), skipped
         sarif = json.loads(render(result, OutputFormat.sarif, show_secrets=False))
         for res in sarif["runs"][0]["results"]:
             for loc in res["locations"]:

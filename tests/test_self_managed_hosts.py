@@ -92,7 +92,7 @@ def test_explicit_endpoint_is_the_only_way_the_token_is_sent(tmp_path: Path) -> 
     workspace = _workspace(tmp_path, f"GITHUB_TOKEN={GH_TOKEN}\nGH_HOST=ghe.corp.example\n")
     with GitHubFake({GH_TOKEN: FakeToken("classic", login="octo", scopes=("repo",))}) as fake:
         report, network = _scan(tmp_path, workspace, "--endpoint", f"github={fake.api_url}")
-        sent = [r for r in fake.requests if r.headers.get("authorization", "").endswith(GH_TOKEN)]
+        sent = [r for r in fake.requests if (r.header("Authorization") or "").endswith(GH_TOKEN)]
     assert _only(report, "github")["verification"]["status"] == "live"
     assert sent, "the audit hook would be useless if the token never went to the user's endpoint"
     assert network and all("127.0.0.1" in line for line in network), network

@@ -25,6 +25,7 @@ from scanner.sources.git import (
     stream_blobs,
     unquote_path,
 )
+from tests.conftest import git, run_credreach
 from tests.helpers import CollectingSink
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -349,3 +350,21 @@ def test_fifo_named_by_the_repository_config_is_refused(repo: Repo, tmp_path: Pa
     assert check_git_metadata(str(repo.root)) == str(fifo)
     sink = history(repo)
     assert (str(fifo), SKIP_SPECIAL_GIT_METADATA) in sink.skips
+
+
+def test_history_throughput_is_reported_in_json_and_table(tmp_path: Path) -> None:
+    """Issue 17: a history scan says how many blob bytes it read and at what rate."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for i in range(5):
+        (repo / f"f{i}.py").write_text(f"x = {i}\n" * 2000)
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", f"c{i}")
+    run = run_credreach("scan", str(repo), "--git-history", "--offline", "-f", "json", env={"HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    (history,) = [s for s in run.json()["scan"]["sources"] if s["name"] == "git-history"]
+    assert history["items"] >= 5 and history["bytes"] >= 5 * 12000
+    assert history["mb_per_second"] > 0 and history["seconds"] > 0
+    table = run_credreach("scan", str(repo), "--git-history", "--offline", env={"HOME": str(tmp_path)})
+    assert "Git history:" in table.stdout and "MB/s" in table.stdout

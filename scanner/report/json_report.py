@@ -21,6 +21,7 @@ from scanner.model import (
     Resource,
     ScanResult,
     ScanStats,
+    SourceStats,
     Verification,
 )
 from scanner.report.common import Scrubber
@@ -111,6 +112,16 @@ def assessment_dict(a: Assessment, show_secrets: bool = False, scrub: Scrubber |
     return data
 
 
+def _source_dict(source: SourceStats) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": source.name, "items": source.items, "hits": source.hits}
+    if source.bytes:
+        data["bytes"] = source.bytes
+    rate = source.mb_per_second
+    if rate is not None:
+        data["seconds"], data["mb_per_second"] = source.seconds, round(rate, 2)
+    return data
+
+
 def skipped_dict(stats: ScanStats, scrub: Scrubber | None = None) -> dict[str, Any]:
     counts = Counter(s.reason for s in stats.skipped)
     examples: dict[str, list[str]] = {}
@@ -139,7 +150,7 @@ def result_dict(result: ScanResult, *, tool_version: str, show_secrets: bool = F
             "duration_seconds": stats.duration_seconds,
             "skipped": skipped_dict(stats, scrub),
             "warnings": scrub.texts(stats.warnings),
-            "sources": [{"name": s.name, "items": s.items, "hits": s.hits} for s in stats.sources],
+            "sources": [_source_dict(s) for s in stats.sources],
         },
         "summary": {sev: counts.get(sev, 0) for sev in ("critical", "high", "medium", "low", "info")},
         "credentials": [assessment_dict(a, show_secrets, scrub) for a in result.assessments],

@@ -75,6 +75,10 @@ def render_table(result: ScanResult, console: Console, *, show_secrets: bool = F
     summary = ", ".join(f"{counts[s.value]} {s.value}" for s in Severity if counts.get(s.value))
     console.print(f"Scanned {stats.files_scanned} items ({stats.bytes_scanned:,} bytes) "
                   f"in {stats.duration_seconds:.2f}s. {summary or 'Nothing found.'}", markup=False)
+    history = next((src for src in stats.sources if src.name == "git-history"), None)
+    if history is not None and history.mb_per_second is not None:
+        console.print(f"Git history: {history.items:,} blobs, {history.bytes / 1e6:.1f} MB read in "
+                      f"{history.seconds:.2f}s ({history.mb_per_second:.1f} MB/s).", style="dim", markup=False)
     if hidden:
         console.print(f"{hidden} more credentials hidden by --min-severity/--results "
                       "(the exit code still counts them).", style="dim", markup=False)
