@@ -604,7 +604,7 @@ def demo(
 ) -> None:
     """Rebuild the PocketOS incident offline (loopback fakes, temp machine) and scan it for real."""
     setup_logging(0, False, False)
-    from fixtures.providers._server import is_mutating
+    from credreach.fakes._server import is_mutating
     from scanner.demo import TASK, run_demo
 
     try:

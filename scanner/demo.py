@@ -75,8 +75,8 @@ def build_machine(root: Path, railway_account: str, railway_project: str, gh_tok
 @contextlib.contextmanager
 def demo_world(root: Path) -> Iterator[DemoWorld]:
     try:
-        from fixtures.providers.github import DEMO_OAUTH_TOKEN, GitHubFake, demo_world
-        from fixtures.providers.railway import (
+        from credreach.fakes.github import DEMO_OAUTH_TOKEN, GitHubFake, demo_world
+        from credreach.fakes.railway import (
             POCKETOS_ACCOUNT_TOKEN,
             POCKETOS_PROJECT_TOKEN,
             pocketos_world,
@@ -95,8 +95,8 @@ def demo_world(root: Path) -> Iterator[DemoWorld]:
         notes: list[str] = []
         aws_key = None
         try:
-            from fixtures.providers.aws_moto import MotoServer, RecordingProxy
-            from fixtures.providers.aws_world import populate_aws_world
+            from credreach.fakes.aws_moto import MotoServer, RecordingProxy
+            from credreach.fakes.aws_world import populate_aws_world
 
             moto = stack.enter_context(MotoServer())
             world = populate_aws_world(moto.url)
@@ -129,7 +129,7 @@ def run_demo(task_env: str = "staging") -> tuple[ScanResult, DemoWorld]:
         finally:
             os.chdir(cwd)
         try:  # `credreach guard`: the incident's own tool call through the real hook process
-            from fixtures.providers.railway import POCKETOS_ACCOUNT_TOKEN
+            from credreach.fakes.railway import POCKETOS_ACCOUNT_TOKEN
             from scanner.guard.replay import STAGING_VOLUME, replay
 
             world.guard_replay = replay(result, world, task_env, POCKETOS_ACCOUNT_TOKEN, STAGING_VOLUME)

@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _mutating_since(seen: dict[int, int]) -> list[str]:
-    from fixtures.providers._server import ACKNOWLEDGED, FakeProvider, is_mutating
+    from credreach.fakes._server import ACKNOWLEDGED, FakeProvider, is_mutating
 
     offending: list[str] = []
     for fake in list(FakeProvider.instances):
@@ -77,7 +77,7 @@ def _mutating_since(seen: dict[int, int]) -> list[str]:
 
 
 def _snapshot() -> dict[int, int]:
-    from fixtures.providers._server import FakeProvider
+    from credreach.fakes._server import FakeProvider
 
     return {id(fake): len(fake.requests) for fake in FakeProvider.instances}
 
@@ -96,7 +96,7 @@ def _no_mutating_request_reached_a_fake(request: pytest.FixtureRequest):  # type
     it, or was expected to under ``pytest.raises``) are not reported twice; a test marked
     ``allow_mutating_requests`` is exempt.
     """
-    from fixtures.providers._server import FakeProvider
+    from credreach.fakes._server import FakeProvider
 
     request.node.stash[_SEEN_KEY] = _snapshot()
     yield

@@ -4,7 +4,7 @@ Every request goes through :class:`ReadOnlyHttp` bound to a loopback fake that r
 arrives; a refused call must raise before anything is sent, so the fake's record stays empty
 (``fake.requests == []``). Allowed calls are sent for real, so the tests also show the lists do not
 refuse what the providers need. The fake answers like any JSON API (it is only a recorder; the
-per-provider fakes in ``fixtures/providers`` follow each provider's documented API and are used by
+per-provider fakes in ``credreach/fakes`` follow each provider's documented API and are used by
 the provider tests, which all run through these same lists).
 """
 
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
+from credreach.fakes._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
 from providers import allowed_calls
 from providers.allowed_calls import ALLOWED_CALLS, CallRefused, relative_path
 from providers.base import (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.providers.github import FakeToken, GitHubFake
+from credreach.fakes.github import FakeToken, GitHubFake
 from scanner.model import (
     Assessment,
     BlastRadius,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fixtures.providers._server import is_mutating
+from credreach.fakes._server import is_mutating
 from scanner.demo import run_demo
 from scanner.model import Action, EnvClass, Severity, VerificationStatus
 from tests.conftest import run_credreach

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.providers._server import is_mutating
-from fixtures.providers.railway import POCKETOS_PROJECT_TOKEN, POCKETOS_WORKSPACE_TOKEN, pocketos_world
+from credreach.fakes._server import is_mutating
+from credreach.fakes.railway import POCKETOS_PROJECT_TOKEN, POCKETOS_WORKSPACE_TOKEN, pocketos_world
 from scanner.demo import run_demo
 from scanner.model import Action, EnvClass, Severity, VerificationStatus
 from scanner.policy import at_or_above

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest
-from fixtures.providers.railway import POCKETOS_ACCOUNT_TOKEN, pocketos_world
+from credreach.fakes._server import FakeProvider, FakeResponse, RecordedRequest
+from credreach.fakes.railway import POCKETOS_ACCOUNT_TOKEN, pocketos_world
 from tests.conftest import run_credreach
 
 

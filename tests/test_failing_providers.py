@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
+from credreach.fakes._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
 from providers.base import MAX_BODY_BYTES, HttpSettings, ProviderError, ReadOnlyHttp, status_problem
 from providers.verify import VerifyOptions, verify_all
 from scanner.model import VerificationStatus

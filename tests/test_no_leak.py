@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
+from credreach.fakes._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
 from scanner.redact import DEFAULT_FINGERPRINT_KEY
 from tests import sarif_multitool
 from tests.conftest import PROJECT_ROOT, Run, run_credreach

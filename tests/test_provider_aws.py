@@ -1,6 +1,6 @@
 """AWS provider against a real moto server (auth on), seen through a recording reverse proxy.
 
-moto facts these tests depend on (see fixtures/providers/aws_moto.py and providers.md section 4.5): with auth
+moto facts these tests depend on (see credreach/fakes/aws_moto.py and providers.md section 4.5): with auth
 off moto answers any key, even an unknown one, with a fallback identity, so the module switches auth
 on after building the account; from then on moto checks SigV4 and evaluates IAM policies like AWS
 (403 InvalidClientTokenId / SignatureDoesNotMatch / AccessDenied).
@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
-from fixtures.providers.aws_moto import MotoServer, RecordingProxy
-from fixtures.providers.aws_world import PROD_DB_ARN, AwsKey, AwsWorld, populate_aws_world
+from credreach.fakes._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only
+from credreach.fakes.aws_moto import MotoServer, RecordingProxy
+from credreach.fakes.aws_world import PROD_DB_ARN, AwsKey, AwsWorld, populate_aws_world
 from providers._aws_policy import PolicyEvaluation, parse_statements, resource_from_arn
 from providers._sigv4 import encode_form, sign_query_post
 from providers.aws import CANARY_ACCOUNTS, PROVIDER, account_from_key_id

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.cloudflare import ACCOUNT, CloudflareFake, CloudflareToken, many_zones, policy
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.cloudflare import ACCOUNT, CloudflareFake, CloudflareToken, many_zones, policy
 from providers.cloudflare import PROVIDER, group_for
 from scanner.model import Action, EnvClass, Severity, VerificationStatus
 from tests.helpers import context_for, make_credential

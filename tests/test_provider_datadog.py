@@ -1,11 +1,11 @@
-"""Datadog provider against the fake site API (fixtures/providers/datadog.py)."""
+"""Datadog provider against the fake site API (credreach/fakes/datadog.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.datadog import DatadogUser, FakeDatadog
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.datadog import DatadogUser, FakeDatadog
 from providers.base import ProviderContext, ReadOnlyHttp
 from providers.datadog import PROVIDER, site_url
 from scanner.model import Action, EnvClass, VerificationStatus

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.digitalocean import ALL_READ, DigitalOceanFake
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.digitalocean import ALL_READ, DigitalOceanFake
 from providers.digitalocean import PROVIDER
 from scanner.model import Action, EnvClass, VerificationStatus
 from tests.helpers import context_for, make_credential
@@ -94,7 +94,7 @@ def test_server_error_is_unverifiable(fake: DigitalOceanFake) -> None:
 # --- issue 15.8/15.10: links.pages.next, the project environment as the basis ----------------
 
 def test_droplets_follow_links_pages_next() -> None:
-    from fixtures.providers.digitalocean import big_fleet
+    from credreach.fakes.digitalocean import big_fleet
 
     lists, members = big_fleet(230)
     with DigitalOceanFake(tokens={FULL: ALL_READ}, lists=lists, project_resources=members) as fake:
@@ -111,7 +111,7 @@ def test_droplets_follow_links_pages_next() -> None:
 
 
 def test_droplet_in_production_project_is_production_whatever_its_name() -> None:
-    from fixtures.providers.digitalocean import big_fleet
+    from credreach.fakes.digitalocean import big_fleet
     from providers.digitalocean import PROJECT_BASIS
 
     lists, members = big_fleet(230)

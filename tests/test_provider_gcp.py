@@ -1,4 +1,4 @@
-"""GCP service-account keys against the fake Google endpoints (fixtures/providers/gcp.py)."""
+"""GCP service-account keys against the fake Google endpoints (credreach/fakes/gcp.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from fixtures.providers._server import FakeProvider, assert_read_only
-from fixtures.providers.gcp import FakeGcp, ServiceAccount, new_rsa_key, pem_private, self_signed_pem
+from credreach.fakes._server import FakeProvider, assert_read_only
+from credreach.fakes.gcp import FakeGcp, ServiceAccount, new_rsa_key, pem_private, self_signed_pem
 from providers.gcp import PERMISSIONS, PROVIDER
 from scanner.model import Action, EnvClass, VerificationStatus
 from tests.helpers import context_for, make_credential

@@ -1,4 +1,4 @@
-"""GitHub provider against a loopback fake of the documented REST API (fixtures/providers/github.py)."""
+"""GitHub provider against a loopback fake of the documented REST API (credreach/fakes/github.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.github import (
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.github import (
     DEMO_LOGIN,
     DEMO_OAUTH_TOKEN,
     FakeInstallation,

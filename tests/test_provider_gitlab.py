@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.gitlab import FakeGitLab, FakeGitLabToken, environment, project, protected_branch
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.gitlab import FakeGitLab, FakeGitLabToken, environment, project, protected_branch
 from providers.base import HttpSettings, ProviderContext, ReadOnlyHttp
 from providers.gitlab import PROVIDER
 from scanner.model import Action, EnvClass, Severity, VerificationStatus

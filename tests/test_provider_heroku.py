@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.heroku import HerokuFake, HerokuToken
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.heroku import HerokuFake, HerokuToken
 from providers.heroku import PROVIDER
 from scanner.model import Action, EnvClass, VerificationStatus
 from tests.helpers import context_for, make_credential
@@ -86,7 +86,7 @@ def test_server_error_is_unverifiable(fake: HerokuFake) -> None:
 # --- issue 15.8/15.10: Range pages, the pipeline stage as the environment basis ---------------
 
 def test_apps_are_asked_with_a_range_header_and_stage_wins_over_name() -> None:
-    from fixtures.providers.heroku import many_apps
+    from credreach.fakes.heroku import many_apps
     from providers.heroku import STAGE_BASIS
 
     with HerokuFake(tokens={GLOBAL: HerokuToken(("global",))}, apps=many_apps(251)) as fake:
@@ -102,7 +102,7 @@ def test_apps_are_asked_with_a_range_header_and_stage_wins_over_name() -> None:
 
 
 def test_partial_content_next_range_is_followed_for_apps_and_couplings() -> None:
-    from fixtures.providers.heroku import many_apps
+    from credreach.fakes.heroku import many_apps
 
     apps = many_apps(1251)
     # every app in a pipeline: couplings need two pages as well
@@ -124,7 +124,7 @@ def test_partial_content_next_range_is_followed_for_apps_and_couplings() -> None
 
 
 def test_heroku_page_cap_is_reported() -> None:
-    from fixtures.providers.heroku import many_apps
+    from credreach.fakes.heroku import many_apps
     from providers.base import MAX_PAGES
 
     with HerokuFake(tokens={API_KEY: HerokuToken(("global",), listed=False)},

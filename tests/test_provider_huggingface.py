@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.huggingface import FakeHFToken, FakeHuggingFace
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.huggingface import FakeHFToken, FakeHuggingFace
 from providers.huggingface import PROVIDER
 from scanner.model import Action, VerificationStatus
 from tests.helpers import context_for, make_credential

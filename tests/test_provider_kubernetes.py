@@ -1,4 +1,4 @@
-"""Kubernetes provider against the fake API server (fixtures/providers/kubernetes.py)."""
+"""Kubernetes provider against the fake API server (credreach/fakes/kubernetes.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.kubernetes import CLUSTER_ADMIN_RULES, FakeKubernetes, KubeUser, Pki, make_pki
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.kubernetes import CLUSTER_ADMIN_RULES, FakeKubernetes, KubeUser, Pki, make_pki
 from providers.base import HttpSettings, ProviderContext, ReadOnlyHttp
 from providers.kubernetes import EMBEDDED_HOST_REASON, PROVIDER
 from scanner.model import Action, EnvClass, VerificationStatus

@@ -1,11 +1,11 @@
-"""Linear provider against the fake GraphQL API (fixtures/providers/linear.py)."""
+"""Linear provider against the fake GraphQL API (credreach/fakes/linear.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.linear import FakeLinear, LinearUser
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.linear import FakeLinear, LinearUser
 from providers.guard import graphql_operation_types
 from providers.linear import PROVIDER
 from scanner.model import Action, VerificationStatus

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.npm import FakeNpm, FakeNpmToken
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.npm import FakeNpm, FakeNpmToken
 from providers.base import HttpSettings, ProviderContext, ReadOnlyHttp
 from providers.npm import PROVIDER
 from scanner.model import Action, VerificationStatus

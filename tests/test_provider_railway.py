@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.railway import (
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.railway import (
     GRAPHQL_PATH,
     POCKETOS_ACCOUNT_TOKEN,
     POCKETOS_OAUTH_TOKEN,

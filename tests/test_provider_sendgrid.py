@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.sendgrid import FULL_ACCESS_SCOPES, SendGridFake, SendGridKey
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.sendgrid import FULL_ACCESS_SCOPES, SendGridFake, SendGridKey
 from providers.sendgrid import PROVIDER
 from scanner.model import Action, VerificationStatus
 from tests.helpers import context_for, make_credential

@@ -1,11 +1,11 @@
-"""Sentry provider against the fake Sentry API (fixtures/providers/sentry.py)."""
+"""Sentry provider against the fake Sentry API (credreach/fakes/sentry.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.sentry import FakeSentry, SentryToken, make_org_token
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.sentry import FakeSentry, SentryToken, make_org_token
 from providers.base import ProviderContext, ReadOnlyHttp
 from providers.sentry import PROVIDER, org_token_payload
 from scanner.model import Action, EnvClass, VerificationStatus

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.stripe import FakeStripe, FakeStripeKey
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.stripe import FakeStripe, FakeStripeKey
 from providers.stripe import PROVIDER
 from scanner.model import Action, EnvClass, VerificationStatus
 from tests.helpers import context_for, make_credential

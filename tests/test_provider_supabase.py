@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.supabase import SupabaseFake
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.supabase import SupabaseFake
 from providers.supabase import PROVIDER
 from scanner.model import Action, EnvClass, VerificationStatus
 from tests.helpers import context_for, make_credential

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.vercel import PRODUCTION, VercelFake, VercelToken
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.vercel import PRODUCTION, VercelFake, VercelToken
 from providers.base import MAX_PAGES
 from providers.vercel import PRODUCTION_BASIS, PROVIDER
 from scanner.model import Action, EnvClass, Severity, VerificationStatus

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.providers._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only, is_mutating
+from credreach.fakes._server import FakeProvider, FakeResponse, RecordedRequest, assert_read_only, is_mutating
 from providers.base import HttpSettings, ProviderContext, ReadOnlyHttp
 from providers.guard import AWS_READ_ACTIONS, MutationRefused, ReadOnlyPost, graphql_operation_types
 from tests.conftest import PROJECT_ROOT
@@ -196,7 +196,7 @@ def test_conftest_fails_a_test_whose_fake_saw_a_mutation(tmp_path: Path) -> None
     (tmp_path / "test_probe.py").write_text(textwrap.dedent('''
         import pytest
         import requests
-        from fixtures.providers._server import FakeProvider, FakeResponse
+        from credreach.fakes._server import FakeProvider, FakeResponse
 
         class Fake(FakeProvider):
             def handle(self, request):

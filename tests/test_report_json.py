@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.providers._server import assert_read_only
-from fixtures.providers.vercel import PRODUCTION, VercelFake, VercelToken
+from credreach.fakes._server import assert_read_only
+from credreach.fakes.vercel import PRODUCTION, VercelFake, VercelToken
 from providers.vercel import PRODUCTION_BASIS
 from tests.conftest import run_credreach
 

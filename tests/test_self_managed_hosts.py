@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.providers.github import FakeToken, GitHubFake
+from credreach.fakes.github import FakeToken, GitHubFake
 from providers.github import make_classic_token
 from scanner.detect.hosts import host_context, normalise_host
 from tests.conftest import PROJECT_ROOT, run_credreach

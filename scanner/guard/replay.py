@@ -118,7 +118,7 @@ def add_staging_only_volume(world: Any) -> str:
     only. It lives in its own environment (``staging-2``) so the staging project token's reach,
     and so the demo's report above the replay, stay as they were.
     """
-    from fixtures.providers.railway import Environment, Volume, VolumeInstance
+    from credreach.fakes.railway import Environment, Volume, VolumeInstance
 
     project = next(p for p in world.projects if p.name == "pocketos")
     env = Environment("env-stag-0003", "staging-2")
