@@ -91,6 +91,18 @@ _ENVIRONMENT_NODE = """
         volume { id name } } } %s }
       serviceInstances(first: %d) { edges { node { id serviceId serviceName source { image repo } } } %s }
 """.replace("%d", str(PAGE)).replace("%s", _PAGE_INFO)
+_INSTANCE_NODES = {
+    "volumeInstances": ("id volumeId mountPath sizeMB currentSizeMB state region serviceId isPendingDeletion "
+                        "volume { id name }"),
+    "serviceInstances": "id serviceId serviceName source { image repo }",
+}
+Q_ENVIRONMENT_MORE = {
+    name: (f"query credreachEnvironment{name[0].upper()}{name[1:]}($id: String!, $after: String) "
+           f"{{ environment(id: $id) {{ id {name}(first: {PAGE}, after: $after) "
+           f"{{ edges {{ node {{ {node} }} }} {_PAGE_INFO} }} }} }}")
+    for name, node in _INSTANCE_NODES.items()
+}
+"""Further pages of an environment's instance lists (``Query.environment``, railwayapp/cli schema.json)."""
 _SERVICE_NODE = "id name"
 _VOLUME_NODE = ("id name createdAt volumeInstances(first: %d) { edges { node { id environmentId state } } %s }"
                 .replace("%d", str(PAGE)).replace("%s", _PAGE_INFO))
@@ -124,7 +136,7 @@ Q_PROJECT_MORE = {
 """Further pages of one project connection, from the previous page's ``endCursor``."""
 
 ALLOWED_ROOT_FIELDS = frozenset({
-    "projectToken", "me", "externalWorkspaces", "apiToken", "workspace", "project",
+    "projectToken", "me", "externalWorkspaces", "apiToken", "workspace", "project", "environment",
 })
 """Root fields credreach may ask Railway for; tests compare the fake's log against this."""
 
@@ -623,7 +635,35 @@ class RailwayProvider(Provider):
             return None
         for name in _CONNECTIONS:
             detail[name] = self._rest_of(client, reach, ref, name, detail.get(name), project_header)
+        for env in detail.get("environments") or []:
+            if isinstance(env, dict):
+                for name in _INSTANCE_NODES:
+                    if _has_more(env.get(name)):
+                        env[name] = self._instances_of(client, reach, env, name, project_header)
         return detail
+
+    def _instances_of(self, client: _Client, reach: _Reach, env: Mapping[str, Any], name: str,
+                      project_header: bool) -> dict[str, Any]:
+        """Every page of one environment's instance list, as one connection with nothing more to read."""
+        first = env.get(name)
+        env_id = str(env.get("id"))
+
+        def fetch(cursor: str | None) -> Page:
+            if cursor is None:
+                return _page(first)
+            try:
+                answer = client.query(Q_ENVIRONMENT_MORE[name], project_header=project_header,
+                                      variables={"id": env_id, "after": cursor})
+            except _Stop as stop:
+                raise PageFailed(str(stop)) from stop
+            found = answer.data.get("environment")
+            if not isinstance(found, dict):
+                raise PageFailed(answer.errors[0] if answer.errors else "no data")
+            return _page(found.get(name))
+
+        listing = collect(fetch, what=f"{name} of environment `{env.get('name') or env_id}`")
+        nodes = reach.listed(listing)
+        return {"edges": [{"node": n} for n in nodes], "pageInfo": {"hasNextPage": False, "endCursor": None}}
 
     def _rest_of(self, client: _Client, reach: _Reach, ref: _ProjectRef, name: str, first: Any,
                  project_header: bool) -> list[dict[str, Any]]:

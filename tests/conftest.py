@@ -40,7 +40,67 @@ def run_credreach(*args: str, cwd: Path | str | None = None, env: dict[str, str]
     full_env.update(env or {})
     proc = subprocess.run([*prefix, sys.executable, "-m", "scanner", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+    _record_sarif_of(args, proc.stdout, cwd)
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+# --- every SARIF the suite produces is validated by Microsoft's multitool (GitHub's rules) ----------
+
+SARIF_PRODUCED: list[tuple[str, str]] = []
+"""(where it came from, the SARIF text): validated in one multitool run at the end of the session."""
+
+
+def record_sarif(text: str, origin: str) -> None:
+    if text.lstrip().startswith("{") and '"2.1.0"' in text[:2000]:
+        SARIF_PRODUCED.append((origin, text))
+
+
+def _record_sarif_of(args: tuple[str, ...], stdout: str, cwd: Path | str | None) -> None:
+    flags = list(args)
+    fmt = next((flags[i + 1] for i, a in enumerate(flags[:-1]) if a in ("-f", "--format")), None)
+    if fmt != "sarif":
+        return
+    out = next((flags[i + 1] for i, a in enumerate(flags[:-1]) if a in ("-o", "--output")), None)
+    origin = " ".join(flags)[:200]
+    if out is None:
+        record_sarif(stdout, origin)
+        return
+    path = Path(cwd or ".") / out
+    try:
+        if path.is_file() and not path.is_symlink():
+            record_sarif(path.read_text(encoding="utf-8"), origin)
+    except (OSError, UnicodeDecodeError):
+        pass
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if any SARIF a test produced has a multitool error (--rule-kind Gh;Sarif)."""
+    if not SARIF_PRODUCED:
+        return
+    from tests.sarif_multitool import find_multitool, validate_many
+
+    tool = find_multitool()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tool is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            session.exitstatus = 1
+            if reporter is not None:
+                reporter.write_line("SARIF multitool missing in CI: the suite's SARIF was not validated")
+        return
+    bad: list[str] = []
+    for start in range(0, len(SARIF_PRODUCED), 100):
+        chunk = SARIF_PRODUCED[start:start + 100]
+        for (origin, _), findings in zip(chunk, validate_many([t for _, t in chunk], tool), strict=True):
+            errors = [f for f in findings if f.level == "error"]
+            if errors:
+                bad.append(f"{origin}: " + "; ".join(f"{f.rule}: {f.text}"[:300] for f in errors[:3]))
+    if reporter is not None:
+        reporter.write_line(f"SARIF multitool (Gh;Sarif): {len(SARIF_PRODUCED)} logs the suite produced, "
+                            f"{len(bad)} with errors")
+        for line in bad[:20]:
+            reporter.write_line(f"  {line}")
+    if bad:
+        session.exitstatus = 1
 
 
 @pytest.fixture

@@ -434,3 +434,23 @@ def test_the_page_cap_is_reported_never_silent() -> None:
     shortfall = [u for u in result.blast_radius.unknowns if "projects of workspace `Big`" in u]
     assert shortfall == ["listed 50 projects of workspace `Big`; more exist (page cap of 10 pages reached); "
                          "the rest were not inspected"]
+
+
+def test_environment_instance_lists_are_read_past_the_first_page() -> None:
+    """Issue 15.5: an environment with 130 volume instances; Railway's `Query.environment(id:)`
+    continues `volumeInstances(first, after)` until `hasNextPage` is false (railwayapp/cli schema.json)."""
+    owner = User("u-1", "Owner", "owner@example.com")
+    prod = Environment("env-prod", "production")
+    volumes = [Volume(f"vol-{i:03d}", f"disk-{i:03d}", [VolumeInstance(f"vi-{i:03d}", prod.id, None, "/data")])
+               for i in range(130)]
+    project = Project("prj-1", "fleet", "ws-1", environments=[prod], volumes=volumes)
+    world = World(users=[owner], workspaces=[Workspace("ws-1", "W", {owner.id: "ADMIN"})], projects=[project],
+                  tokens=[Token(POCKETOS_ACCOUNT_TOKEN, "account", user_id=owner.id)])
+    with RailwayFake(world) as fake:
+        result = introspect(fake, POCKETOS_ACCOUNT_TOKEN, "railway_account_token")
+        check_read_only(fake, result, POCKETOS_ACCOUNT_TOKEN)
+        follow_ups = [r.json() for r in fake.requests if "environment(id: $id)" in r.json()["query"]]
+    assert [q["variables"] for q in follow_ups] == [{"id": "env-prod", "after": "99"}]
+    in_prod = {r.name for r in capability(result, "volumeDelete").resources if r.environment == "production"}
+    assert len(in_prod) == 130 and "disk-129" in in_prod
+    assert not any("volume instances" in u and "more exist" in u for u in result.blast_radius.unknowns)

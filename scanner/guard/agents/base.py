@@ -57,7 +57,8 @@ def is_denied(verdict: Verdict, has_ask: bool) -> bool:
 
 
 def message(verdict: Verdict, has_ask: bool) -> str:
-    text = "credreach: " + verdict.reason
+    reason = verdict.reason.rstrip()
+    text = "credreach: " + (reason if reason.endswith((".", "!", "?")) else reason + ".")
     if verdict.decision == pol.ASK and not has_ask:
         text += " " + let_through(verdict)
     elif verdict.decision == pol.BLOCK:
