@@ -6,7 +6,9 @@ calls :func:`run_scan`, and hands the :class:`ScanResult` to a reporter.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from scanner.canonical import canonical_secret
 from scanner.controls import TRUSTED, ControlTrust
+from scanner.detect.ds_plugins import detection_name
 from scanner.detect.engine import ALLOW_COMMENT
 from scanner.detect.parallel import DetectionFailed, OrderedDetector
 from scanner.model import (
@@ -75,6 +78,24 @@ class ScanOptions:
 
 
 
+_Tag = tuple[str, "int | None", "int | None", "_ContentKey | None"]
+_ContentKey = tuple[bytes, str, bool]
+
+
+def content_key(doc: Document) -> _ContentKey | None:
+    """What detection's answer for a whole-file document depends on: its text, its file name
+    (extension, lock files, the keyword reader's code/config split) and whether its path looks like
+    a swagger file (detect-secrets' filter). None for fragments and environment documents."""
+    if doc.origin.line is not None or doc.hosts or not doc.text:
+        return None
+    path = detection_name(doc.origin.path)
+    digest = hashlib.blake2b(doc.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return digest, path.rsplit("/", 1)[-1], _SWAGGER.search(path) is not None
+
+
+_SWAGGER = re.compile(r".*swagger.*")  # detect_secrets.filters.heuristic._get_swagger_regex
+
+
 class Collector:
     """The Sink every source reports to: detects on documents, counts, remembers skips."""
 
@@ -100,7 +121,12 @@ class Collector:
         self.per_source_seconds: dict[str, float] = {}
         self.extra_sources: list[SourceStats] = []
         """Finer-grained counts some sources report (one per home credential store)."""
-        self._detector: OrderedDetector[tuple[str, int | None, int | None]] = OrderedDetector(use_detect_secrets)
+        self._detector: OrderedDetector[_Tag] = OrderedDetector(use_detect_secrets)
+        self._by_content: dict[_ContentKey, list[Hit]] = {}
+        """Hits of every whole-file document detected so far, by content and the name features
+        detection reads (see :func:`content_key`): a HEAD blob identical to the work-tree file, or
+        a vendored copy, is not detected twice; its hits are the same at its own location."""
+        self.reused = 0
 
     def document(self, doc: Document) -> None:
         if self.source in ("workspace", "home", "diff"):
@@ -108,21 +134,31 @@ class Collector:
         self.bytes += doc.size
         self.per_source_items[self.source] += 1
         self.per_source_bytes[self.source] += doc.size
+        key = content_key(doc)
+        known = self._by_content.get(key) if key is not None else None
+        if known is not None:
+            self.reused += 1
+            moved = [replace(h, location=replace(doc.origin, line=h.location.line, column=h.location.column))
+                     for h in known]
+            self._apply(self._detector.passthrough((self.source, self.files, self.bytes, None), moved))
+            return
         # Detection may run in worker processes; results come back in submission order.
         # A document detection fails on comes back as DetectionFailed (reported as skipped).
-        self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes)))
+        self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes, key)))
 
     def hit(self, hit: Hit) -> None:
-        self._apply(self._detector.passthrough((self.source, None, None), [hit]))
+        self._apply(self._detector.passthrough((self.source, None, None, None), [hit]))
 
     def finish(self) -> None:
         """Wait for detection still running in workers and record its hits (collect() calls this)."""
         self._apply(self._detector.finish())
 
-    def _apply(self, ready: list[tuple[tuple[str, int | None, int | None], list[Hit]]]) -> None:
-        for (source, files, size), hits in ready:
+    def _apply(self, ready: list[tuple[_Tag, list[Hit]]]) -> None:
+        for (source, files, size, key), hits in ready:
             if isinstance(hits, DetectionFailed):
                 self.skip(hits.path, f"detection failed on this file ({hits.error}); not scanned")
+            elif key is not None:
+                self._by_content.setdefault(key, list(hits))
             for hit in hits:
                 self._record(hit, source)
             if files is not None and size is not None and self._progress is not None:

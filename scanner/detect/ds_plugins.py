@@ -173,6 +173,14 @@ def _fast_secrets(text: str, filename: str) -> Iterator[PotentialSecret]:
                 yield secret
 
 
+def detection_name(path: str) -> str:
+    """The file name detect-secrets' filename rules see: ``git:COMMIT:a/b.json`` -> ``a/b.json``, so a
+    blob in history is judged like the same file in the work tree (lock files, extensions)."""
+    if path.startswith("git:"):
+        return path.split(":", 2)[-1]
+    return path
+
+
 def raw_secrets(text: str, filename: str, fast: bool | None = None) -> list[PotentialSecret]:
     """detect-secrets' findings on ``text``, sorted by (line, plugin order, secret value)."""
     configure()
@@ -185,7 +193,7 @@ def raw_secrets(text: str, filename: str, fast: bool | None = None) -> list[Pote
 
 def scan_lines(doc: Document, index: LineIndex, fast: bool | None = None) -> Iterator[Hit]:
     """Yield detect-secrets hits for the document (fast or exact path, same findings)."""
-    for secret in raw_secrets(doc.text, doc.origin.path, fast):
+    for secret in raw_secrets(doc.text, detection_name(doc.origin.path), fast):
         value = secret.secret_value
         if not value:
             continue

@@ -364,7 +364,7 @@ def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
                                                              words_allowed=True)
         add(raw, offset, "kubernetes_secret_data", "keyword:kubernetes-secret", reason,
             {"key": key} if raw == decoded else {"key": key, "decoded": decoded})
-    for found in keywords.assignments(text, doc.origin.path):
+    for found in keywords.assignments(text, ds_plugins.detection_name(doc.origin.path)):
         kind = "password" if found.password else "secret_keyword"
         add(found.value, found.offset, kind, f"keyword:{found.style}", _assignment_reason(found))
     for found in keywords.pattern_assignments(text):
