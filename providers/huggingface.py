@@ -13,12 +13,14 @@ from typing import Any
 
 from providers.base import (
     Introspection,
+    LinkHeader,
     Provider,
     ProviderContext,
     ProviderError,
     classify_environment,
     invalid,
     live,
+    paginate,
     status_problem,
     unverifiable,
 )
@@ -68,7 +70,7 @@ def _check(credential: Credential, ctx: ProviderContext) -> Introspection:
     authors = [user, *list(orgs)[:MAX_ORGS]]
     if len(orgs) > MAX_ORGS:
         unknowns.append(f"repos of orgs beyond the first {MAX_ORGS} were not listed")
-    repos = {author: _repos(ctx, headers, author) for author in authors}
+    repos = {author: _repos(ctx, headers, author, unknowns) for author in authors}
     resources = tuple(r for rs in repos.values() for r in rs)
     caps: list[Capability] = []
     scopes: tuple[str, ...] = (role,)
@@ -124,14 +126,18 @@ def _fine_grained(grants: dict[str, Any], repos: dict[str, tuple[Resource, ...]]
     return tuple(scopes), caps
 
 
-def _repos(ctx: ProviderContext, headers: dict[str, str], author: str) -> tuple[Resource, ...]:
+def _repos(ctx: ProviderContext, headers: dict[str, str], author: str,
+           shortfalls: list[str] | None = None) -> tuple[Resource, ...]:
+    """Every repository of ``author``, page by page (the Hub's ``Link: rel="next"`` cursor)."""
     found: list[Resource] = []
     for path, kind in REPO_KINDS:
-        resp = ctx.http.get(f"/api/{path}", headers=headers, params={"author": author, "limit": "100"})
-        if resp.status != 200:
+        listing = paginate(ctx.http, f"/api/{path}", LinkHeader(), what=f"{path} of `{author}`",
+                           headers=headers, params={"author": author, "limit": "100"})
+        if not listing.ok:
             continue
-        rows = resp.json()
-        for row in map(_obj, rows if isinstance(rows, list) else []):
+        if listing.shortfall() and shortfalls is not None:
+            shortfalls.append(str(listing.shortfall()))
+        for row in map(_obj, listing.items):
             repo_id = str(row.get("id") or row.get("modelId") or "")
             if repo_id:
                 found.append(Resource(kind, repo_id, None, classify_environment(repo_id), f"owner {author}"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.base import (
+    HasMore,
     Introspection,
     Provider,
     ProviderContext,
@@ -23,6 +24,7 @@ from providers.base import (
     classify_environment,
     invalid,
     live,
+    paginate,
     status_problem,
     unverifiable,
 )
@@ -124,22 +126,27 @@ def _me(ctx: ProviderContext, headers: dict[str, str], notes: list[str]) -> str 
 def _admin(credential: Credential, ctx: ProviderContext) -> Introspection:
     endpoint = ctx.http.base_url
     headers = {"Authorization": f"Bearer {credential.secret}"}
-    resp = ctx.http.get("/v1/organization/projects", headers=headers, params={"limit": "100"})
-    if resp.status == 401:
+    listing = paginate(ctx.http, "/v1/organization/projects", HasMore(), what="projects", headers=headers,
+                       params={"limit": "100"})
+    resp = listing.first
+    if resp is None:
+        return unverifiable(f"OpenAI /v1/organization/projects: {listing.problem or 'no answer'}", endpoint)
+    if listing.status == 401:
         return invalid(f"OpenAI rejected the admin key (HTTP 401 {_code(resp)})", endpoint)
-    if resp.status != 200:
+    if not listing.ok:
         return unverifiable(f"OpenAI /v1/organization/projects: {status_problem(resp)}", endpoint)
-    body = _obj(resp.json())
     org = resp.header("openai-organization") or "organization of this admin key"
     org_res = Resource("organization", org, None, classify_environment(org))
     projects = tuple(Resource("project", str(p.get("name") or p.get("id")), None,
                               classify_environment(str(p.get("name"))), f"organization {org}")
-                     for p in map(_obj, body.get("data") or []) if p.get("status", "active") == "active")
+                     for p in map(_obj, listing.items) if p.get("status", "active") == "active")
     notes = [f"admin key of organization `{org}` with {len(projects)} active project(s)"]
-    unknowns = ["projects beyond the first 100 were not listed"] if body.get("has_more") else []
-    users = ctx.http.get("/v1/organization/users", headers=headers, params={"limit": "100"})
-    if users.status == 200:
-        members = [_obj(u) for u in _obj(users.json()).get("data") or []]
+    unknowns = [s for s in (listing.shortfall(),) if s]
+    users = paginate(ctx.http, "/v1/organization/users", HasMore(), what="organization members",
+                     headers=headers, params={"limit": "100"})
+    if users.ok:
+        unknowns += [s for s in (users.shortfall(),) if s]
+        members = [_obj(u) for u in users.items]
         owners = [str(u.get("email")) for u in members if u.get("role") == "owner"]
         notes.append(f"{len(members)} organization member(s), owners: {', '.join(owners) or 'none listed'}")
     caps = (Capability(Action.ADMIN, "organization admin: create/delete API keys, invite/remove users, "

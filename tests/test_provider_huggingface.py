@@ -90,3 +90,17 @@ def test_persistent_ratelimit_or_outage_is_unverifiable(fake: FakeHuggingFace, m
     assert result.verification.status is VerificationStatus.UNVERIFIABLE
     assert code in result.verification.reason
     assert_read_only(fake.requests)
+
+
+def test_repositories_are_listed_through_the_link_header(fake: FakeHuggingFace) -> None:
+    """Issue 15: the Hub pages with `Link: <…cursor=…>; rel="next"` (huggingface.co/docs/hub/api);
+    a production space on the third page is not missed."""
+    many = [("space", f"acme/space-{i:03d}", False) for i in range(249)] + [("space", "acme/prod-api", False)]
+    fake.tokens[TOKEN] = FakeHFToken(role="write", orgs={"acme": "admin"}, repos={"alice": [], "acme": many})
+    result = _check(fake)
+    spaces = [r for r in fake.requests if r.path == "/api/spaces" and r.query.get("author") == ["acme"]]
+    assert [r.query.get("cursor") for r in spaces] == [None, ["100"], ["200"]]
+    delete = next(c for c in result.blast_radius.capabilities if c.action is Action.DELETE)
+    assert "acme/prod-api" in {r.name for r in delete.resources} and len(delete.resources) == 250
+    assert not result.blast_radius.unknowns
+    assert_read_only(fake.requests)

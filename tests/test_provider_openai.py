@@ -108,3 +108,20 @@ def test_persistent_ratelimit_or_outage_is_unverifiable(fake: FakeOpenAI, mode: 
     assert result.verification.status is VerificationStatus.UNVERIFIABLE
     assert code in result.verification.reason
     assert_read_only(fake.requests)
+
+
+def test_admin_key_lists_every_project_page_by_page(fake: FakeOpenAI) -> None:
+    """Issue 15: `has_more` + `after=<last_id>` (platform.openai.com/docs/api-reference/projects/list);
+    the production project on page three is not missed."""
+    projects = [{"id": f"proj_{i:03d}", "object": "organization.project", "name": f"app-{i:03d}",
+                 "created_at": 1711471533, "archived_at": None, "status": "active"} for i in range(230)]
+    projects[-1]["name"] = "production"
+    fake.keys[ADMIN] = FakeOpenAIKey(kind="admin", projects=projects, users=[])
+    result = _check(fake, "openai_admin_key", ADMIN)
+    calls = [r.query.get("after") for r in fake.requests if r.path == "/v1/organization/projects"]
+    assert calls == [None, ["proj_099"], ["proj_199"]]
+    admin = next(c for c in result.blast_radius.capabilities if c.action is Action.ADMIN)
+    assert "production" in {r.name for r in admin.resources}
+    assert len([r for r in admin.resources if r.kind == "project"]) == 230
+    assert not result.blast_radius.unknowns
+    assert_read_only(fake.requests)
