@@ -21,6 +21,7 @@ from typing import Any
 
 from providers.base import (
     Introspection,
+    LinkHeader,
     Provider,
     ProviderContext,
     ProviderError,
@@ -28,6 +29,7 @@ from providers.base import (
     classify_environment,
     invalid,
     live,
+    paginate,
     status_problem,
     unverifiable,
 )
@@ -36,7 +38,6 @@ from scanner.model import Action, BlastRadius, Capability, Credential, Resource
 
 DEFAULT_URL = "https://sentry.io"
 SENTRY_HOSTS = ("https://sentry.io", "https://us.sentry.io", "https://de.sentry.io")
-MAX_ORGS = 50
 
 
 def org_token_payload(token: str) -> dict[str, Any] | None:
@@ -136,9 +137,12 @@ class SentryProvider(Provider):
         if org_slug:
             orgs.append(self._org(org_slug))
         else:
-            response = http.get("/api/0/organizations/", headers=headers)
-            if response.status == 200 and isinstance(response.json(), list):
-                for item in response.json()[:MAX_ORGS]:
+            listing = paginate(http, "/api/0/organizations/", LinkHeader(), what="organizations",
+                               headers=headers)
+            if listing.ok:
+                if listing.shortfall():
+                    notes.append(str(listing.shortfall()))
+                for item in listing.items:
                     if isinstance(item, dict) and item.get("slug"):
                         orgs.append(self._org(str(item["slug"]), str(item.get("name") or "")))
         capabilities: list[Capability] = []

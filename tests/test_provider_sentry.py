@@ -86,3 +86,19 @@ def test_rate_limit_and_errors_are_unverifiable(code: int) -> None:
         assert str(code) in result.verification.reason
         assert len(fake.requests) == 2
         assert_read_only(fake.requests)
+
+
+def test_organizations_follow_the_cursor_link_until_results_false() -> None:
+    """docs.sentry.io/api/pagination/: `Link: <…cursor=0:100:0>; rel="next"; results="true"`; Sentry
+    always sends a next link, and `results="false"` on it means the list is over."""
+    owner = "sntryu_" + "d4" * 32
+    orgs = [(f"team-{i:03d}", f"Team {i}") for i in range(203)] + [("payments-prod", "Payments")]
+    tokens = {owner: SentryToken(["org:read", "project:admin"], "owner@acme.test", orgs)}
+    with FakeSentry(tokens) as fake:
+        result = PROVIDER.introspect(make_credential("sentry", "sentry_user_token", owner), context_for(fake.url))
+        cursors = [r.query.get("cursor") for r in fake.requests if r.path == "/api/0/organizations/"]
+        assert_read_only(fake.requests)
+    assert cursors == [None, ["0:100:0"], ["0:200:0"]]
+    deletable = {r.name: r.env_class for r in next(
+        c for c in result.blast_radius.capabilities if c.operation == "project:admin").resources}
+    assert len(deletable) == 204 and deletable["payments-prod"] is EnvClass.PRODUCTION
