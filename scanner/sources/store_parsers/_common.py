@@ -125,6 +125,14 @@ def load_json(store_file: StoreFile) -> Any:
         raise StoreFormatError("not valid JSON") from None
 
 
+def load_json_object(store_file: StoreFile) -> dict[str, Any]:
+    """The store's JSON document, which must be an object (most CLI credential files are)."""
+    data = load_json(store_file)
+    if not isinstance(data, dict):
+        raise StoreFormatError("expected a JSON object")
+    return data
+
+
 def yaml_error(exc: yaml.YAMLError) -> StoreFormatError:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or "syntax error"

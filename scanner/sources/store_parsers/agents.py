@@ -22,18 +22,12 @@ from typing import Any
 
 from scanner.sources.store_parsers._common import (
     StoreFile,
-    StoreFormatError,
     as_str,
     classify_token,
-    load_json,
+    load_json_object,
 )
 
-
-def _object(store_file: StoreFile) -> dict[str, Any]:
-    data = load_json(store_file)
-    if not isinstance(data, dict):
-        raise StoreFormatError("expected a JSON object")
-    return data
+_object = load_json_object
 
 
 def _emit(store_file: StoreFile, entry: dict[str, Any], key: str, provider: str, kind: str,

@@ -23,15 +23,11 @@ from scanner.sources.store_parsers._common import (
     StoreFormatError,
     as_str,
     load_json,
+    load_json_object,
     load_yaml,
 )
 
-
-def _object(store_file: StoreFile) -> dict[str, Any]:
-    data = load_json(store_file)
-    if not isinstance(data, dict):
-        raise StoreFormatError("expected a JSON object")
-    return data
+_object = load_json_object
 
 
 # --- Google Cloud ------------------------------------------------------------------------------
