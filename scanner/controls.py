@@ -64,8 +64,9 @@ def ci_review_base(environ: Mapping[str, str]) -> str | None:
     return f"origin/{ref}" if ref else None
 
 
-def review_range(repo: str, base: str) -> ReviewRange:
-    """Read ``base...HEAD`` of ``repo`` (raises GitError when it cannot be read)."""
+def review_range(repo: str, base: str, *, lines: bool = True) -> ReviewRange:
+    """Read ``base...HEAD`` of ``repo`` (raises GitError when it cannot be read); ``lines=False``
+    reads only the changed paths."""
     from scanner.sources.diff import check_range
     from scanner.sources.git import _added, _run
 
@@ -75,8 +76,9 @@ def review_range(repo: str, base: str) -> ReviewRange:
     changed = frozenset(os.path.realpath(os.path.join(repo, n.decode("utf-8", "surrogateescape")))
                         for n in names.split(b"\0") if n)
     added: dict[str, set[int]] = {}
-    for line in _added(repo, ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-                              "--end-of-options", spec, "--"]):
+    diff_args = ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
+                 "--end-of-options", spec, "--"]
+    for line in _added(repo, diff_args) if lines else ():
         added.setdefault(os.path.realpath(os.path.join(repo, line.path)), set()).add(line.line_no)
     return ReviewRange(repo, base, changed, {k: frozenset(v) for k, v in added.items()})
 
@@ -119,8 +121,8 @@ def _for_diff(roots: tuple[str, ...], base: str, baseline: str | None) -> Contro
     notes = ["inline allow comments on lines the reviewed range adds are not trusted (the change "
              "cannot approve itself): such credentials are reported"]
     trust_baseline = True
-    try:
-        ranges = [review_range(repo, base) for repo in _repos(roots)]
+    try:  # only the baseline's path matters here: the diff source reads the added lines itself
+        ranges = [review_range(repo, base, lines=False) for repo in _repos(roots)] if baseline else []
     except GitError:
         ranges = []  # the diff source itself fails closed on an unreadable range
     if _baseline_changed(baseline, ranges):
