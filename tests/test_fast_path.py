@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner.detect import ds_plugins, prefilter
+from scanner.detect import ds_plugins, multimatch, prefilter
 from scanner.detect.engine import detect
 from scanner.model import Location, SourceKind
 from scanner.pipeline import ScanOptions, collect
@@ -237,3 +237,72 @@ def test_progress_reported_from_parent_in_order_with_workers(tmp_path: Path, cor
     serial = collect(ScanOptions(roots=(str(root),), offline=True))
     assert [(h.kind, h.secret, h.location) for h in sink.hits] == \
         [(h.kind, h.secret, h.location) for h in serial.hits]
+
+
+# --- the Hyperscan finder pass (prefilter.FinderDatabase) ------------------------------------------
+
+needs_hyperscan = pytest.mark.skipif(not multimatch.available(), reason="no hyperscan wheel here")
+
+
+def _flagged_lines(text: str, filename: str) -> set[tuple[int, str]]:
+    """(line, plugin class) of every raw finding of detect-secrets' own exact line loop."""
+    by_type = {gate.plugin.secret_type: type(gate.plugin).__name__ for gate in ds_plugins.gates()}
+    return {(s.line_number, by_type[s.type]) for s in ds_plugins.raw_secrets(text, filename, False)}
+
+
+@needs_hyperscan
+def test_hyperscan_finder_pass_marks_every_line_a_plugin_flags(corpus: dict[str, str]) -> None:
+    gates = ds_plugins.gates()
+    assert prefilter.finder_database(gates).available
+    names = {gate.index: type(gate.plugin).__name__ for gate in gates}
+    checked = 0
+    for filename, text in corpus.items():
+        if not text.isascii():
+            continue
+        marks = prefilter.marked_lines(text, gates)
+        marked = {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
+        flagged = _flagged_lines(text, filename)
+        assert flagged <= marked, (filename, sorted(flagged - marked))
+        checked += len(flagged)
+    assert checked > 20, "the corpus holds findings of many plugins"
+
+
+@needs_hyperscan
+def test_hyperscan_finder_pass_marks_fewer_lines_than_the_literal_finders(corpus: dict[str, str]) -> None:
+    """The plugins' own regexes (AWS' ``aws...key...'40 chars'``, the keyword list) replace the short
+    literals ("aws", "key") that mark most lines of cloud SDK code."""
+    gates = ds_plugins.gates()
+    text = "".join(f"    response = client.aws_key_{i}(keys=['a', 'b'], passthrough=True)\n" for i in range(200))
+    fast = prefilter.marked_lines(text, gates)
+    literal = prefilter.marked_lines(text, gates, use_hyperscan=False)
+    assert sum(len(v[1]) for v in fast.values()) < sum(len(v[1]) for v in literal.values()) / 2
+    assert ds_plugins.raw_secrets(text, "a.py", True) == ds_plugins.raw_secrets(text, "a.py", False)
+
+
+def test_newline_check_reads_the_translated_byte_sets() -> None:
+    assert prefilter._may_match_newline(rb"[\x00-\x7f]")
+    assert prefilter._may_match_newline(rb"\x41[\x09-\x0d]")
+    assert not prefilter._may_match_newline(rb"[\x00-\x09\x0b-\x7f]{3,}\x61")
+
+
+@needs_hyperscan
+def test_a_finder_match_across_lines_marks_each_line() -> None:
+    """Artifactory's regex starts with ``\\s``: a match may begin on the previous line's newline."""
+    gates = ds_plugins.gates()
+    index = next(g.index for g in gates if type(g.plugin).__name__ == "ArtifactoryDetector")
+    text = "first line\nAKC" + "a1B2c3D4e5F6g7H8i9" + " tail\nlast\n"
+    marks = prefilter.marked_lines(text, gates)
+    assert index in marks[2][1]
+    assert marks[2][0] == text.index("AKC")
+    assert ds_plugins.raw_secrets(text, "x.txt", True) == ds_plugins.raw_secrets(text, "x.txt", False)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=60))
+def test_generated_text_marks_cover_exact_findings(fragments: list[str]) -> None:
+    text = "".join(fragments)
+    gates = ds_plugins.gates()
+    names = {gate.index: type(gate.plugin).__name__ for gate in gates}
+    marks = prefilter.marked_lines(text, gates)
+    marked = {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
+    assert _flagged_lines(text, "a.py") <= marked

@@ -229,3 +229,18 @@ def test_install_swaps_only_the_listed_filters() -> None:
     assert set(Settings.filters) == {"scanner.detect.ds_speedups.is_indirect_reference",
                                      "scanner.detect.ds_speedups.is_line_allowlisted",
                                      "detect_secrets.filters.heuristic.is_sequential_string"}
+
+
+@needs_hyperscan
+def test_non_ascii_text_gets_the_literal_answer_in_one_pass(hs_matcher: multimatch.MultiMatcher,
+                                                           re_matcher: multimatch.MultiMatcher) -> None:
+    """Text with a non-ASCII character is answered from a database of the required literals (UTF-8
+    bytes): the same candidates as one containment test per literal."""
+    assert hs_matcher._lit_db is not None
+    for i, text in enumerate(_real_texts()[:150]):
+        text = "naïve café — " + text + "\n" + _PLANTED[i % len(_PLANTED)]
+        assert hs_matcher.candidates(text) == re_matcher.candidates(text)
+        assert hs_matcher.matches(text) == _expected(text)
+    restored = multimatch.MultiMatcher(PATTERNS, engine="hyperscan", compiled=hs_matcher.export())
+    sample = "ü " + _PLANTED[0]
+    assert restored.candidates(sample) == re_matcher.candidates(sample)

@@ -245,6 +245,8 @@ class Compiled:
     ids: tuple[str, ...]
     always: tuple[str, ...]
     unsupported: tuple[tuple[str, str], ...]
+    literal_database: bytes | None = None
+    literal_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,9 @@ class MultiMatcher:
         self._lock = threading.Lock()
         self._hs_ids: list[str] = []
         self._hs_always: frozenset[str] = frozenset()
+        self._lit_db: Any = None
+        self._lit_scratch: Any = None
+        self._lit_ids: list[str] = []
         if wanted != "re" and hyperscan is not None:
             try:
                 if compiled is None:
@@ -309,6 +314,7 @@ class MultiMatcher:
                     self.unsupported[self.ids[index]] = str(err) or "compile error"
                     translated[position] = (index, None)
             self._build(translated)
+        self._build_literals()
         literal_only = {self.ids[i] for i, e in translated if e is None and self.literals[i] is not None}
         self._hs_always = frozenset(self.ids[i] for i, e in translated if e is None and self.literals[i] is None)
         for rule_id, reason in sorted(self.unsupported.items()):
@@ -342,13 +348,37 @@ class MultiMatcher:
         self._db, self._hs_ids = db, ids
         self._scratch = hyperscan.Scratch(db)
 
+    def _build_literals(self) -> None:
+        """Every required literal, as UTF-8 bytes, in a second database: text that is not pure ASCII
+        gets the literal candidates of the ``re`` engine (same answer) in one pass, not one
+        containment test per literal per rule."""
+        expressions: list[bytes] = []
+        ids: list[str] = []
+        for index, literals in enumerate(self.literals):
+            for literal in literals or ():
+                expressions.append(_byte_literal(literal))
+                ids.append(self.ids[index])
+        self._lit_db = self._lit_scratch = None
+        self._lit_ids = ids
+        if not expressions:
+            return
+        try:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
+                       flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions))
+        except hyperscan.HyperscanError as err:  # pragma: no cover - escaped literals always compile
+            log.debug("multimatch: literal database not built (%s); containment tests instead", err)
+            return
+        self._lit_db, self._lit_scratch = db, hyperscan.Scratch(db)
+
     def export(self) -> Compiled | None:
         """The compiled database as bytes (for worker processes), None for the ``re`` engine."""
         if self.engine != "hyperscan":
             return None
         database = hyperscan.dumpb(self._db) if self._db is not None else None
+        literal_database = hyperscan.dumpb(self._lit_db) if self._lit_db is not None else None
         return Compiled(database, tuple(self._hs_ids), tuple(sorted(self._hs_always)),
-                        tuple(sorted(self.unsupported.items())))
+                        tuple(sorted(self.unsupported.items())), literal_database, tuple(self._lit_ids))
 
     def _load(self, compiled: Compiled) -> None:
         self.unsupported = dict(compiled.unsupported)
@@ -357,6 +387,10 @@ class MultiMatcher:
         if compiled.database is not None:
             self._db = hyperscan.loadb(compiled.database, hyperscan.HS_MODE_BLOCK)
             self._scratch = hyperscan.Scratch(self._db)
+        self._lit_ids = list(compiled.literal_ids)
+        if compiled.literal_database is not None:
+            self._lit_db = hyperscan.loadb(compiled.literal_database, hyperscan.HS_MODE_BLOCK)
+            self._lit_scratch = hyperscan.Scratch(self._lit_db)
 
     def _hyperscan_candidates(self, text: str) -> set[str]:
         found: set[str] = set(self._hs_always)
@@ -371,8 +405,22 @@ class MultiMatcher:
             self._db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
         return found
 
+    def _hyperscan_literal_candidates(self, text: str) -> set[str]:
+        found: set[str] = set(self.always)
+        ids = self._lit_ids
+
+        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+            found.add(ids[index])
+
+        with self._lock:
+            self._lit_db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match,
+                              scratch=self._lit_scratch)
+        return found
+
     # -- both engines -----------------------------------------------------------------------
     def _literal_candidates(self, text: str) -> set[str]:
+        if self._lit_db is not None:
+            return self._hyperscan_literal_candidates(text)
         found = set(self.always)
         for rule_id, literals in zip(self.ids, self.literals, strict=True):
             if literals is not None and rule_id not in found and any(literal in text for literal in literals):

@@ -34,6 +34,7 @@ ignore SIGINT; the parent handles Ctrl-C and tears the pool down.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -198,8 +199,16 @@ class OrderedDetector(Generic[T]):
         """Stop the workers without waiting for pending work (after an error or Ctrl-C)."""
         pool, self._pool = self._pool, None
         self._running.clear()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is None:
+            return
+        if self._broken:
+            # A dead worker breaks the pool, and CPython's executor then joins the survivors; one
+            # it started as a replacement can sit in its queue forever, and shutdown() with it
+            # (seen with 3.11). Nothing they hold is needed any more: end them first.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def _full(self) -> bool:
         return len(self._running) >= 2 * self.workers

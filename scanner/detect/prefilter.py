@@ -159,6 +159,9 @@ class Gate:
     literals: tuple[str, ...] = ()
     """Per finder, the literal it starts with ("" if none): a ``str`` containment test skips a
     finder whose literal is absent without starting a regex search."""
+    exact: tuple[re.Pattern[str], ...] = ()
+    """The plugin's own regexes when every line it flags holds a match of one of them (see
+    :func:`_exact_finders`): the Hyperscan pass marks fewer lines with these than with the finders."""
 
 
 def _leading_literal(pattern: str) -> str:
@@ -177,6 +180,43 @@ def _leading_literal(pattern: str) -> str:
     return "".join(literal)
 
 
+def _exact_finders(plugin: Any) -> tuple[re.Pattern[str], ...]:
+    """Regexes one of which matches inside every line ``plugin`` can flag, for ASCII text.
+
+    * A ``RegexBasedDetector`` that keeps detect-secrets' own ``analyze_string`` (or, like the JWT
+      plugin, only filters what it yields) flags a line only where one of its ``denylist``
+      regexes matches in that line; a match inside the line is a match inside the buffer once
+      anchors and lookarounds are dropped, which the Hyperscan translation does.
+    * ``KeywordDetector``: its pre-check (:func:`_keyword_precheck`) requires a ``DENYLIST``
+      keyword on the line, case-insensitively; the ASCII keywords are the finders (a non-ASCII one,
+      ``contraseña``, cannot occur in ASCII text, the only text this pass scans).
+
+    Other plugins (the entropy ones) have none: their literal-led finders serve.
+    """
+    try:
+        from detect_secrets.plugins.base import RegexBasedDetector
+    except ImportError:  # pragma: no cover
+        return ()
+    cls = type(plugin)
+    if cls.__name__ == "KeywordDetector":
+        try:
+            from detect_secrets.plugins.keyword import DENYLIST
+        except ImportError:  # pragma: no cover
+            return ()
+        return tuple(re.compile(word, re.IGNORECASE) for word in DENYLIST if word.isascii())
+    if not isinstance(plugin, RegexBasedDetector):
+        return ()
+    narrowing_only = {"JwtTokenDetector"}  # analyze_string = filter(valid, super().analyze_string)
+    for klass in cls.__mro__:
+        if klass is RegexBasedDetector:
+            break
+        if ("analyze_string" in klass.__dict__ and klass.__name__ not in narrowing_only) \
+                or "analyze_line" in klass.__dict__:
+            return ()
+    denylist = tuple(getattr(plugin, "denylist", ()) or ())
+    return denylist if denylist and all(isinstance(r, re.Pattern) for r in denylist) else ()
+
+
 def build_gates(plugins: Sequence[Any]) -> tuple[Gate, ...]:
     gates = []
     for index, plugin in enumerate(plugins):
@@ -188,7 +228,7 @@ def build_gates(plugins: Sequence[Any]) -> tuple[Gate, ...]:
         ascii_res = tuple(re.compile(f.pattern) for f in finders)
         uni_res = tuple(re.compile(f.pattern, re.IGNORECASE if f.folded else 0) for f in finders)
         gates.append(Gate(index, plugin, ascii_res, tuple(f.folded for f in finders), uni_res, precheck,
-                          tuple(_leading_literal(f.pattern) for f in finders)))
+                          tuple(_leading_literal(f.pattern) for f in finders), _exact_finders(plugin)))
     return tuple(gates)
 
 
@@ -213,12 +253,126 @@ def _lowers_like_re_ignorecase(text: str) -> bool:
     return not any(special in text for special in _IGNORECASE_SPECIALS)
 
 
-def marked_lines(text: str, gates: Sequence[Gate]) -> dict[int, tuple[int, set[int]]]:
+class FinderDatabase:
+    """Every finder of every gate in one Hyperscan database: one pass over ASCII text for all of them.
+
+    ``re`` runs one ``finditer`` per finder over the whole buffer (about 40 passes, ~25 MB/s in
+    all on site-packages). Hyperscan reports, for every end offset of a finder match, the leftmost
+    start (``HS_FLAG_SOM_LEFTMOST``): each ``finditer`` match ends at one of those offsets and
+    starts at or after the reported start, so the lines these spans touch include every line the
+    ``re`` pass marks (a few more marked lines cost time, never a finding). Finders are translated
+    by :class:`scanner.detect.multimatch._Translator` (the ASCII byte sets Python accepts, ``re.I``
+    folding included), so only ASCII text is scanned this way; other text, or a finder Hyperscan
+    refuses, takes the ``re`` pass.
+    """
+
+    def __init__(self, gates: Sequence[Gate]) -> None:
+        from scanner.detect import multimatch
+
+        self._database: Any = None
+        self._scratch: Any = None
+        self._gate_of: list[int] = []
+        self._needs_start: tuple[bool, ...] = ()
+        self._lock = threading.Lock()
+        hs = multimatch.hyperscan
+        wanted = os.environ.get(multimatch.ENGINE_ENV, "").strip().lower()
+        if hs is None or wanted == "re":
+            return
+        translator = multimatch._Translator()
+        expressions: list[bytes] = []
+        try:
+            for gate in gates:
+                if gate.ascii_finders is None:
+                    continue
+                finders = tuple(re.compile(f.pattern, re.IGNORECASE if folded else 0)
+                                for f, folded in zip(gate.ascii_finders, gate.folded_flags, strict=True))
+                translated: list[bytes] = []
+                for choice in (gate.exact, finders):  # the plugin's own regexes first, if known
+                    try:
+                        translated = [translator.pattern(r).encode("ascii") for r in choice]
+                    except (multimatch.Unsupported, re.error, RecursionError, UnicodeError):
+                        continue
+                    if translated:
+                        break
+                if not translated:
+                    raise multimatch.Unsupported(f"the finders of {type(gate.plugin).__name__}")
+                expressions.extend(translated)
+                self._gate_of.extend([gate.index] * len(translated))
+            if not expressions:
+                return
+            # Start offsets cost (10x on some patterns): asked only of a finder that can match a
+            # newline; any other match lies on the line of its last character.
+            flags = [hs.HS_FLAG_SOM_LEFTMOST if _may_match_newline(e) else 0 for e in expressions]
+            self._needs_start = tuple(bool(f) for f in flags)
+            database = hs.Database(mode=hs.HS_MODE_BLOCK)
+            database.compile(expressions=expressions, ids=list(range(len(expressions))),
+                             elements=len(expressions), flags=flags)
+            self._database, self._scratch = database, hs.Scratch(database)
+        except (multimatch.Unsupported, hs.HyperscanError) as err:
+            import logging
+
+            logging.getLogger("credreach.prefilter").debug("prefilter: finders run through re (%s)", err)
+            self._database = None
+
+    @property
+    def available(self) -> bool:
+        return self._database is not None
+
+    def spans(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, gate index) of every finder match in pure-ASCII ``text``."""
+        out: list[tuple[int, int, int]] = []
+        append = out.append
+        gate_of = self._gate_of
+        needs_start = self._needs_start
+
+        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+            append((start if needs_start[index] else end - 1, end, gate_of[index]))
+
+        with self._lock:  # a Scratch serves one scan at a time
+            self._database.scan(text.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
+        return out
+
+
+_BYTE_ITEM = re.compile(rb"\\x([0-9a-f]{2})(?:-\\x([0-9a-f]{2}))?")
+
+
+def _may_match_newline(expression: bytes) -> bool:
+    """Whether a translated finder can match ``\\n``: the translation writes every character and
+    class as ``\\xNN`` or ``\\xNN-\\xMM``, so a newline is possible only where one covers 0x0a."""
+    for match in _BYTE_ITEM.finditer(expression):
+        low = int(match.group(1), 16)
+        high = int(match.group(2), 16) if match.group(2) else low
+        if low <= 0x0A <= high:
+            return True
+    return False
+
+
+_finder_databases: dict[int, tuple[Sequence[Gate], FinderDatabase]] = {}
+_finder_lock = threading.Lock()
+
+
+def finder_database(gates: Sequence[Gate]) -> FinderDatabase:
+    """The process-wide :class:`FinderDatabase` of this gate tuple (kept alive with it)."""
+    known = _finder_databases.get(id(gates))
+    if known is not None and known[0] is gates:
+        return known[1]
+    with _finder_lock:
+        database = FinderDatabase(gates)
+        _finder_databases[id(gates)] = (gates, database)
+        return database
+
+
+def marked_lines(text: str, gates: Sequence[Gate], *, use_hyperscan: bool = True) -> dict[int, tuple[int, set[int]]]:
     """Line number (1-based) -> (offset where the line starts, indices of the gates that touched it)."""
     lowered: str | None = None
     foldable = text.isascii() or _lowers_like_re_ignorecase(text)
     spans: list[tuple[int, int, int]] = []  # (start, end, gate index)
     everything: set[int] = set()
+    database = finder_database(gates) if use_hyperscan and text.isascii() else None
+    if database is not None and database.available:
+        spans = database.spans(text)
+        everything = {gate.index for gate in gates if gate.ascii_finders is None}
+        gates = ()
     for gate in gates:
         finders = gate.ascii_finders if foldable else gate.unicode_finders
         if finders is None:
@@ -242,21 +396,34 @@ def marked_lines(text: str, gates: Sequence[Gate]) -> dict[int, tuple[int, set[i
         for number, raw in enumerate(text.split("\n"), start=1):
             marks[number] = (begin, set(everything))
             begin += len(raw) + 1
+    if not spans:
+        return marks
     spans.sort()
-    position, line, line_begin = 0, 1, 0
+    size = len(text)
+    line, line_begin = 1, 0
+    line_end = text.find("\n")  # offset of the newline ending the current line (size: none)
+    if line_end < 0:
+        line_end = size
+    current: set[int] | None = None
     for start, end, index in spans:
-        newlines = text.count("\n", position, start)
-        if newlines:
-            line += newlines
-            line_begin = text.rfind("\n", position, start) + 1
-        position = start
-        begin, number = line_begin, line
-        while True:  # a finder match normally stays on one line; follow it if it does not
-            marks.setdefault(number, (begin, set()))[1].add(index)
-            newline = text.find("\n", begin, max(begin, end - 1))
-            if newline < 0:
-                break
-            begin, number = newline + 1, number + 1
+        if start > line_end:  # on a later line: count the newlines skipped, C-speed
+            line += text.count("\n", line_end, start)
+            line_begin = text.rfind("\n", line_end, start) + 1
+            line_end = text.find("\n", start)
+            if line_end < 0:
+                line_end = size
+            current = None
+        if current is None:
+            current = marks.setdefault(line, (line_begin, set()))[1]
+        current.add(index)
+        if end - 1 > line_end:  # a finder match normally stays on one line; follow it if it does not
+            begin, number = line_end + 1, line + 1
+            while begin < size and begin <= end - 1:
+                marks.setdefault(number, (begin, set()))[1].add(index)
+                newline = text.find("\n", begin, end - 1)
+                if newline < 0:
+                    break
+                begin, number = newline + 1, number + 1
     return marks
 
 
