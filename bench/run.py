@@ -252,13 +252,30 @@ def _kingfisher_findings(out: Path) -> int | None:
 
 
 def _leaks(name: str, mode: str) -> Callable[[Path, Path], list[str]]:
-    """gitleaks and its fork Betterleaks (which renamed the report flags)."""
-    report = (["--report-format", "json", "--report-path"] if name == "gitleaks" else ["--output"])
+    """gitleaks and its fork Betterleaks (2.0 renamed the report flags, dropped the ``dir``
+    subcommand for a bare path, and prints every finding unless ``--silent``)."""
+    if name == "gitleaks":
+        report, subcommand, quiet = ["--report-format", "json", "--report-path"], [mode], []
+    else:
+        report, subcommand, quiet = ["--output"], ([] if mode == "dir" else [mode]), ["--silent"]
+
+    # Betterleaks' `git` takes no size limit (it reads patches, not files).
+    size = [] if name == "betterleaks" and mode == "git" else ["--max-target-megabytes=256"]
 
     def command(corpus: Path, out: Path) -> list[str]:
-        return [*peer_binary(name), mode, str(corpus), "--no-banner", *report, str(out), "--exit-code=0",
-                "--log-level=error", "--max-target-megabytes=256"]
+        return [*peer_binary(name), *subcommand, str(corpus), "--no-banner", *quiet, *report, str(out),
+                "--exit-code=0", "--log-level=error", *size]
     return command
+
+
+def _leaks_count(report: Any) -> int:
+    """gitleaks writes a list of findings; Betterleaks 2.0 an object with ``findings``."""
+    if isinstance(report, dict):
+        return len(report.get("findings") or [])
+    return len(report) if isinstance(report, list) else 0
+
+
+_leaks_findings = _json_count(_leaks_count)
 
 
 def _kingfisher(history: bool) -> Callable[[Path, Path], list[str]]:
@@ -275,8 +292,8 @@ def tools() -> list[Tool]:
     return [
         Tool("credreach", _credreach(), _credreach_findings, env=python_env),
         Tool("credreach (1 worker)", _credreach(), _credreach_findings, env={**python_env, "CREDREACH_WORKERS": "1"}),
-        Tool("gitleaks", _leaks("gitleaks", "dir"), _list_findings),
-        Tool("Betterleaks", _leaks("betterleaks", "dir"), _list_findings),
+        Tool("gitleaks", _leaks("gitleaks", "dir"), _leaks_findings),
+        Tool("Betterleaks", _leaks("betterleaks", "dir"), _leaks_findings),
         Tool("Kingfisher", _kingfisher(False), _kingfisher_findings),
         Tool("detect-secrets", lambda c, o: [*peer_binary("detect-secrets"), "scan", "--all-files",
                                               "--exclude-files", r"(^|/)\.git/", "."],
@@ -289,8 +306,10 @@ def tools() -> list[Tool]:
              lambda o: None, env=python_env),
         Tool("credreach --git-history", _credreach("--git-history"), _credreach_findings, env=python_env,
              history=True),
-        Tool("gitleaks git", _leaks("gitleaks", "git"), _list_findings, history=True),
-        Tool("Betterleaks git", _leaks("betterleaks", "git"), _list_findings, history=True),
+        Tool("credreach --history-only", _credreach("--history-only"), _credreach_findings, env=python_env,
+             history=True),
+        Tool("gitleaks git", _leaks("gitleaks", "git"), _leaks_findings, history=True),
+        Tool("Betterleaks git", _leaks("betterleaks", "git"), _leaks_findings, history=True),
         Tool("Kingfisher git", _kingfisher(True), _kingfisher_findings, history=True),
     ]
 
@@ -397,8 +416,10 @@ def _best_per_tool(results: list[Measurement]) -> list[Measurement]:
 
 def _ratios(results: list[Measurement]) -> None:
     ours = {r.tool: r for r in results}
+    history_base = ours.get("credreach --history-only") or ours.get("credreach --git-history")
     for r in results:
-        mine = ours.get("credreach --git-history" if r.tool.endswith((" git", "--git-history")) else "credreach")
+        history_row = r.tool.endswith((" git", "--git-history", "--history-only"))
+        mine = history_base if history_row else ours.get("credreach")
         if mine is not None and r is not mine and mine.wall > 0:
             r.ratio = r.wall / mine.wall
 

@@ -334,6 +334,8 @@ def scan(
     no_default_excludes: Annotated[bool, typer.Option("--no-default-excludes", help="Also scan node_modules, .venv and caches.")] = False,
     profile: Annotated[Profile, typer.Option("--profile", help="agent = workspace + git history + home + env.")] = Profile.workspace,
     git_history: Annotated[bool, typer.Option("--git-history", help="Scan every blob reachable in git history.")] = False,
+    history_only: Annotated[bool, typer.Option(
+        "--history-only", help="Scan git history only, not the work tree's files (like `gitleaks git`).")] = False,
     home: Annotated[bool, typer.Option("--home", help="Scan credential stores in the home directory.")] = False,
     home_dir: Annotated[Path | None, typer.Option("--home-dir", help="Home directory to scan instead of ~.")] = None,
     env: Annotated[bool, typer.Option("--env", help="Scan this process's environment variables.")] = False,
@@ -368,13 +370,15 @@ def scan(
     rule_files = check_rule_files(rules, strict_checksums)
     if diff and staged:
         raise UsageError("--diff and --staged cannot be combined")
+    if history_only and (diff or staged):
+        raise UsageError("--history-only scans whole histories; --diff and --staged scan one change")
     parse_results(results)  # a bad value fails before the scan, not after it
     agent = profile is Profile.agent
     options = ScanOptions(
         roots=tuple(str(p) for p in (paths or [Path(".")])),
         include=tuple(include or ()), exclude=tuple(exclude or ()),
         max_file_size=parse_size(max_file_size), default_excludes=not no_default_excludes,
-        git_history=git_history or agent, home=home or agent,
+        workspace=not history_only, git_history=git_history or agent or history_only, home=home or agent,
         home_dir=str(home_dir) if home_dir else None, env=env or agent, env_of=tuple(env_of or ()),
         offline=offline, endpoints=parse_endpoints(endpoint), verify_timeout=verify_timeout,
         request_timeout=request_timeout, allow_embedded_hosts=verify_embedded_hosts, task_env=task_env,

@@ -312,6 +312,8 @@ def _collect_git(options: ScanOptions, repositories: list[str], sink: Collector)
             for repo in git_source.find_repositories(root, sink):
                 if os.path.realpath(repo) not in {os.path.realpath(r) for r in repos}:
                     repos.append(repo)
+    if not repos and not options.workspace:
+        sink.warn(f"--history-only: no git repository at or under {', '.join(options.roots)}; nothing was scanned")
     for repo in repos:
         git_source.collect_git_history(repo, sink, max_blob_size=options.max_file_size)
 

@@ -16,6 +16,7 @@ import math
 import os
 import re
 import threading
+from collections import Counter
 from urllib.parse import unquote
 
 DEFAULT_FINGERPRINT_KEY = "credreach-fingerprint-v1"
@@ -82,10 +83,8 @@ def is_redactable(value: str) -> bool:
         return False
     if len(text) < 16 and (text.isdigit() or (text.isalpha() and (text.islower() or text.isupper()))):
         return False
-    counts: dict[str, int] = {}
-    for ch in text:
-        counts[ch] = counts.get(ch, 0) + 1
-    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    size = len(text)
+    entropy = -sum(n / size * math.log2(n / size) for n in Counter(text).values())
     return entropy >= 2.5
 
 
@@ -121,14 +120,16 @@ class Redactor:
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._registered: set[str] = set()
         self._index: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.enabled = True
 
     def register(self, secret: str) -> None:
         """Remember ``secret`` (and a URL's password) if it is redactable; otherwise ignore it."""
-        if not secret:
+        if not secret or secret in self._registered:
             return
+        self._registered.add(secret)  # the same value found in many places is read once
         password = url_password(secret)
         decoded = unquote(password) if password and "%" in password else None
         values = [v for v in (secret, password, decoded) if v and is_redactable(v)]

@@ -306,3 +306,43 @@ def test_generated_text_marks_cover_exact_findings(fragments: list[str]) -> None
     marks = prefilter.marked_lines(text, gates)
     marked = {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
     assert _flagged_lines(text, "a.py") <= marked
+
+
+def test_filter_calls_answer_as_detect_secrets_own_filter_loop(corpus: dict[str, str]) -> None:
+    """ds_plugins._is_filtered_out reads each filter's parameters once; upstream's works them out per
+    call. Same verdict on every (line, secret) of the corpus, for the line, secret and context sets."""
+    from detect_secrets.core.scan import _is_filtered_out as upstream
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    ds_plugins.configure()
+    plugin = ds_plugins.gates()[0].plugin
+    verdicts = {True: 0, False: 0}
+    for filename, text in corpus.items():
+        lines = text.split("\n")
+        for number, line in enumerate(lines[:80], start=1):
+            context = get_code_snippet(lines=lines, line_number=number)
+            for secret in {w.strip("'\",;()") for w in line.split()} | {""}:
+                for required, kwargs in (
+                    (["line"], {"filename": filename, "line": line, "context": context}),
+                    (["secret"], {"filename": filename, "secret": secret, "plugin": plugin, "line": line}),
+                    (["context"], {"filename": filename, "secret": secret, "plugin": plugin, "line": line,
+                                   "context": context}),
+                ):
+                    mine = ds_plugins._is_filtered_out(required, **kwargs)
+                    assert mine == upstream(required_filter_parameters=required, **kwargs), (filename, number)
+                    verdicts[mine] += 1
+    assert verdicts[True] > 50 and verdicts[False] > 50
+
+
+def test_allow_comment_precheck_never_hides_an_allow_comment() -> None:
+    """engine._may_hold_allow_comment looks for "allow" before the case-insensitive ALLOWLIST regex:
+    only ASCII letters fold to a/l/o/w under re.I, and every ALLOWLIST match holds such a run."""
+    from scanner.detect import engine
+
+    for letter in "alow":
+        folding = re.compile(letter, re.IGNORECASE)
+        others = [c for c in map(chr, range(0x80, 0x110000)) if folding.fullmatch(c)]
+        assert others == [], letter
+    for line in ("# pragma: allowlist secret", "x = 1  # CREDREACH:ALLOW", "// GitLeaks:Allow", "PRAGMA:ALLOWLIST-SECRET"):
+        assert engine.ALLOWLIST.search(line) and engine._may_hold_allow_comment(line)
+    assert not engine._may_hold_allow_comment("token = 'abc'  # nothing to see")

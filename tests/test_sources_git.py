@@ -368,3 +368,36 @@ def test_history_throughput_is_reported_in_json_and_table(tmp_path: Path) -> Non
     assert history["mb_per_second"] > 0 and history["seconds"] > 0
     table = run_credreach("scan", str(repo), "--git-history", "--offline", env={"HOME": str(tmp_path)})
     assert "Git history:" in table.stdout and "MB/s" in table.stdout
+
+
+def test_history_only_scans_commits_and_not_the_work_tree(repo: Repo, tmp_path: Path) -> None:
+    """`--history-only` is `gitleaks git`: a committed secret is found, an uncommitted file is not read."""
+    repo.write("config.py", f'TOKEN = "{SECRET}"\n')
+    repo.commit("add config")
+    repo.write("config.py", "TOKEN = os.environ['TOKEN']\n")
+    repo.commit("move the token out")
+    untracked = "sk_live_CredreachFixtureUntrack01"
+    repo.write(".env", f"STRIPE_KEY={untracked}\n")
+    run = run_credreach("scan", str(repo.root), "--history-only", "--offline", "-f", "json", "--fail-on", "none",
+                        "--no-reach-map", env={"HOME": str(tmp_path / "home")})
+    assert run.returncode == 0, run.stderr
+    report = run.json()
+    sources = {loc["source"] for c in report["credentials"] for loc in c["locations"]}
+    assert sources == {"git-history"}
+    assert [s["name"] for s in report["scan"]["sources"]] == ["git-history"]
+    both = run_credreach("scan", str(repo.root), "--git-history", "--offline", "-f", "json", "--fail-on", "none",
+                         "--no-reach-map", env={"HOME": str(tmp_path / "home")})
+    assert len(both.json()["credentials"]) == len(report["credentials"]) + 1  # the .env one, from the work tree
+
+
+def test_history_only_without_a_repository_says_so(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "a.txt").write_text(f"token {SECRET}\n")
+    run = run_credreach("scan", str(plain), "--history-only", "--offline", "-f", "json", "--fail-on", "none",
+                        "--no-reach-map", env={"HOME": str(tmp_path / "home")})
+    assert run.returncode == 0, run.stderr
+    assert run.json()["credentials"] == []
+    assert any("no git repository" in w for w in run.json()["scan"]["warnings"])
+    bad = run_credreach("scan", str(plain), "--history-only", "--staged", env={"HOME": str(tmp_path / "home")})
+    assert bad.returncode == 2 and "--history-only" in bad.stderr and "Traceback" not in bad.stderr

@@ -373,6 +373,10 @@ def display_path(path: str) -> str:
     Undecodable bytes and control characters (a filename may hold a newline) are shown escaped,
     so every reporter and terminal can print the path unambiguously.
     """
-    rel = os.path.relpath(path)
+    cwd = os.getcwd()
+    absolute = os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+    prefix = cwd.rstrip(os.sep) + os.sep
+    # The common case without relpath's splitting of both paths.
+    rel = absolute[len(prefix):] if absolute.startswith(prefix) else os.path.relpath(path)
     shown = path if rel.startswith("..") else rel
     return printable(shown)
