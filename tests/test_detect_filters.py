@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.detect.filters import value_reason
 from scanner.pipeline import ScanOptions, collect
@@ -71,3 +73,46 @@ def test_filtered_hits_are_not_credentials_in_the_pipeline(tmp_path: Path) -> No
     sink = collect(ScanOptions(roots=(str(tmp_path),), offline=True))
     assert sink.hits == []
     assert {f.filtered_by for f in sink.filtered} >= {"dictionary_word", "placeholder"}
+
+
+def _repeated_or_sequential_as_first_written(value: str, max_unit: int = 16) -> bool:
+    """The filter as first written (unit strings built and compared, every step counted): the
+    faster period/early-exit form in scanner.detect.filters must answer exactly the same."""
+    import re as _re
+    from collections import Counter as _Counter
+
+    from scanner.detect.filters import _SEQUENCES
+
+    lowered = value.lower()
+    if len(set(lowered)) <= 2:
+        return True
+    if len(lowered) >= 8 and _Counter(lowered).most_common(1)[0][1] >= 0.6 * len(lowered):
+        return True
+    for unit in range(1, min(max_unit, len(lowered) // 2) + 1):
+        whole, _ = divmod(len(lowered), unit)
+        if (lowered[:unit] * (whole + 1))[:len(lowered)] == lowered and whole >= 2:
+            return True
+    if len(lowered) >= 8:
+        steps = sum(1 for a, b in zip(lowered, lowered[1:], strict=False) if ord(b) - ord(a) in (1, -9))
+        if steps >= 0.7 * (len(lowered) - 1):
+            return True
+    stripped = _re.sub(r"[^a-z0-9]", "", lowered)
+    return len(stripped) >= 6 and any(stripped in seq or stripped in seq[::-1] for seq in _SEQUENCES)
+
+
+_UNITS = st.text(alphabet="ab1290xyzXY", min_size=1, max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(alphabet="abc0123456789", max_size=40),
+    st.builds(lambda unit, n, noise: ((unit * 40)[:n] + noise), _UNITS, st.integers(0, 40),
+              st.text(alphabet="q7", max_size=2)),
+    st.builds(lambda start, n, flips: "".join(
+        "z" if i in flips else str((start + i) % 10) for i in range(n)), st.integers(0, 9), st.integers(0, 30),
+        st.sets(st.integers(0, 30), max_size=8)),
+), st.sampled_from([4, 16]))
+def test_repeated_or_sequential_answers_as_first_written(value: str, max_unit: int) -> None:
+    from scanner.detect.filters import is_repeated_or_sequential
+
+    assert is_repeated_or_sequential(value, max_unit) == _repeated_or_sequential_as_first_written(value, max_unit)

@@ -74,14 +74,22 @@ def is_repeated_or_sequential(value: str, max_unit: int = 16) -> bool:
         return True
     if len(lowered) >= 8 and Counter(lowered).most_common(1)[0][1] >= 0.6 * len(lowered):
         return True  # AKIAAAAAAAAAAAAAAAAA, sk_live_000000...
-    for unit in range(1, min(max_unit, len(lowered) // 2) + 1):  # a short unit repeated (abcabcabc, 121212)
-        whole, rest = divmod(len(lowered), unit)
-        if (lowered[:unit] * (whole + 1))[:len(lowered)] == lowered and whole >= 2:
+    size = len(lowered)
+    for unit in range(1, min(max_unit, size // 2) + 1):  # a short unit repeated (abcabcabc, 121212)
+        # ``unit`` repeated is ``lowered`` exactly when ``lowered`` has period ``unit``.
+        if lowered[unit:] == lowered[:size - unit]:
             return True
-    if len(lowered) >= 8:
-        steps = sum(1 for a, b in zip(lowered, lowered[1:], strict=False) if ord(b) - ord(a) in (1, -9))
-        if steps >= 0.7 * (len(lowered) - 1):
-            return True  # 1234567890123..., abcdefgh...
+    if size >= 8:
+        # 1234567890123..., abcdefgh...: at least 70% of the steps go up by one (or 9 -> 0).
+        wanted = 0.7 * (size - 1)
+        missed = 0
+        for a, b in zip(lowered, lowered[1:], strict=False):
+            if ord(b) - ord(a) not in (1, -9):
+                missed += 1
+                if size - 1 - missed < wanted:
+                    break  # the steps left can no longer reach 70%
+        else:
+            return True
     stripped = re.sub(r"[^a-z0-9]", "", lowered)
     if len(stripped) >= 6:
         for seq in _SEQUENCES:
