@@ -14,7 +14,9 @@ every line it flags must contain. This module finds those lines in two steps:
    whether they match inside it. Case-insensitive finders run in lower case on ``text.lower()``
    (same offsets, same folding as ``re.I`` for these patterns), and as ``re.I``
    patterns on the original text when it holds one of the three characters (``İ ı ſ``) that
-   ``re.I`` folds differently from ``lower()``.
+   ``re.I`` folds differently from ``lower()``. On pure-ASCII text, where Hyperscan is
+   installed, all finders (the plugins' own regexes where exact) run as one Hyperscan pass
+   instead (:class:`FinderDatabase`).
 2. On each marked line, :mod:`scanner.detect.ds_plugins` runs detect-secrets' own per-line
    body for the marked plugins only (``analyze_line``, then its line, secret and context filters,
    the whole file as context), after a cheap keyword pre-check for the keyword plugin.
@@ -257,12 +259,16 @@ class FinderDatabase:
     """Every finder of every gate in one Hyperscan database: one pass over ASCII text for all of them.
 
     ``re`` runs one ``finditer`` per finder over the whole buffer (about 40 passes, ~25 MB/s in
-    all on site-packages). Hyperscan reports, for every end offset of a finder match, the leftmost
-    start (``HS_FLAG_SOM_LEFTMOST``): each ``finditer`` match ends at one of those offsets and
-    starts at or after the reported start, so the lines these spans touch include every line the
-    ``re`` pass marks (a few more marked lines cost time, never a finding). Finders are translated
-    by :class:`scanner.detect.multimatch._Translator` (the ASCII byte sets Python accepts, ``re.I``
-    folding included), so only ASCII text is scanned this way; other text, or a finder Hyperscan
+    all on site-packages). Here each gate contributes its plugin's own regexes where they are
+    exact (:func:`_exact_finders`), else its literal-led finders. Why no flagged line is missed:
+    the plugin flags line L only where one of these regexes matches inside L, so Hyperscan, which
+    reports *every* end offset of a match of a superset pattern (the translation drops anchors and
+    lookarounds), reports one ending in L. A match that cannot contain a newline lies on the line
+    of its last character; for the few finders that can, the leftmost start is asked for
+    (``HS_FLAG_SOM_LEFTMOST``) and every line from there to the end is marked. Marking a line too
+    many costs time, never a finding. Patterns are translated by
+    :class:`scanner.detect.multimatch._Translator` (the ASCII byte sets Python accepts, ``re.I``
+    folding included), so only ASCII text is scanned this way; other text, or a gate Hyperscan
     refuses, takes the ``re`` pass.
     """
 
