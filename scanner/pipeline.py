@@ -205,9 +205,13 @@ def credential_id(fp: str) -> str:
 def deduplicate(hits: Iterable[Hit]) -> list[Credential]:
     """One credential per secret fingerprint, with every location it was found at."""
     groups: dict[str, list[Hit]] = {}
+    fingerprints: dict[str, str] = {}  # one HMAC per distinct value, not per location
     for hit in hits:
         # One credential per key however it is spelled (raw, JSON-escaped, URL-encoded, base64).
-        groups.setdefault(fingerprint(canonical_secret(hit.secret)), []).append(hit)
+        fp = fingerprints.get(hit.secret)
+        if fp is None:
+            fp = fingerprints[hit.secret] = fingerprint(canonical_secret(hit.secret))
+        groups.setdefault(fp, []).append(hit)
     credentials = []
     for fp, group in groups.items():
         best = min(group, key=lambda h: (not h.specific, h.provider == "generic"))
