@@ -317,7 +317,8 @@ def _collect_git(options: ScanOptions, repositories: list[str], sink: Collector)
                 if os.path.realpath(repo) not in {os.path.realpath(r) for r in repos}:
                     repos.append(repo)
     if not repos and not options.workspace:
-        sink.warn(f"--history-only: no git repository at or under {', '.join(options.roots)}; nothing was scanned")
+        roots = ", ".join(printable(root) for root in options.roots)
+        sink.warn(f"--history-only: no git repository at or under {roots}; nothing was scanned")
     for repo in repos:
         git_source.collect_git_history(repo, sink, max_blob_size=options.max_file_size)
 

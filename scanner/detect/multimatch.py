@@ -71,6 +71,15 @@ _SINGLE = {sre_constants.LITERAL, sre_constants.NOT_LITERAL, sre_constants.ANY, 
 _ANCHORS_KEPT = {sre_constants.AT_BOUNDARY: r"\b", sre_constants.AT_NON_BOUNDARY: r"\B"}
 
 
+def wanted_hyperscan() -> Any:
+    """The ``hyperscan`` module when it is installed and ``CREDREACH_MATCHER`` does not ask for
+    ``re``; else None. The one place every Hyperscan user here (rules, prefilter, keyword
+    literals) decides which engine runs."""
+    if hyperscan is None or os.environ.get(ENGINE_ENV, "").strip().lower() == "re":
+        return None
+    return hyperscan
+
+
 class Unsupported(Exception):
     """A pattern (or part of one) Hyperscan cannot be given."""
 

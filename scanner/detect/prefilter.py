@@ -27,7 +27,6 @@ A plugin this module does not know marks every line (correct, just slow).
 from __future__ import annotations
 
 import math
-import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -268,8 +267,8 @@ class FinderDatabase:
     (``HS_FLAG_SOM_LEFTMOST``) and every line from there to the end is marked. Marking a line too
     many costs time, never a finding. Patterns are translated by
     :class:`scanner.detect.multimatch._Translator` (the ASCII byte sets Python accepts, ``re.I``
-    folding included), so only ASCII text is scanned this way; other text, or a gate Hyperscan
-    refuses, takes the ``re`` pass.
+    folding included), so only ASCII text is scanned this way. Other text takes the ``re`` pass,
+    and so does all text when a gate's finders cannot be translated or compiled (logged at debug).
     """
 
     def __init__(self, gates: Sequence[Gate]) -> None:
@@ -280,9 +279,8 @@ class FinderDatabase:
         self._gate_of: list[int] = []
         self._needs_start: tuple[bool, ...] = ()
         self._lock = threading.Lock()
-        hs = multimatch.hyperscan
-        wanted = os.environ.get(multimatch.ENGINE_ENV, "").strip().lower()
-        if hs is None or wanted == "re":
+        hs = multimatch.wanted_hyperscan()
+        if hs is None:
             return
         translator = multimatch._Translator()
         expressions: list[bytes] = []
@@ -470,9 +468,8 @@ class LiteralFinder:
             self._tried = True
             from scanner.detect import multimatch
 
-            wanted = os.environ.get(multimatch.ENGINE_ENV, "").strip().lower()
-            hs = multimatch.hyperscan
-            if hs is not None and wanted != "re":
+            hs = multimatch.wanted_hyperscan()
+            if hs is not None:
                 try:
                     database = hs.Database(mode=hs.HS_MODE_BLOCK)
                     expressions = ["".join(f"\\x{ord(c):02x}" for c in lit).encode("ascii") for lit in self.literals]
