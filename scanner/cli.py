@@ -6,6 +6,7 @@ import enum
 import logging
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -127,16 +128,39 @@ def emit(result: ScanResult, fmt: OutputFormat, output: Path | None, show_secret
 
         render_table(result, Console(stderr=False, highlight=False), show_secrets=show_secrets, hidden=hidden)
         return
-    text = render(result, fmt, show_secrets, extra, hidden)
+    chunks = _with_final_newline(render_chunks(result, fmt, show_secrets, extra, hidden))
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         return
     from scanner.safe_io import atomic_write_text
 
     try:
-        atomic_write_text(str(output), text if text.endswith("\n") else text + "\n")
+        atomic_write_text(str(output), chunks)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _with_final_newline(chunks: Iterable[str]) -> Iterator[str]:
+    last = ""
+    for chunk in chunks:
+        if chunk:
+            last = chunk
+            yield chunk
+    if not last.endswith("\n"):
+        yield "\n"
+
+
+def render_chunks(result: ScanResult, fmt: OutputFormat, show_secrets: bool,
+                  extra: dict[str, object] | None = None, hidden: int = 0) -> Iterable[str]:
+    """:func:`render` as pieces written one by one: a JSON report is never one whole string."""
+    if fmt is OutputFormat.json:
+        from scanner.report.json_report import render_json_chunks
+
+        if hidden:
+            extra = {**(extra or {}), "display_filter": {"hidden": hidden}}
+        return render_json_chunks(result, tool_version=tool_version(), show_secrets=show_secrets, extra=extra)
+    return [render(result, fmt, show_secrets, extra, hidden)]
 
 
 def check_output(output: Path | None) -> None:

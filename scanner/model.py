@@ -9,8 +9,10 @@ their ``repr`` so that a stray log line or traceback cannot print them.
 from __future__ import annotations
 
 import enum
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 class SourceKind(str, enum.Enum):
@@ -64,7 +66,7 @@ class VerificationStatus(str, enum.Enum):
     NOT_ATTEMPTED = "not attempted"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """One place an agent could read a credential."""
 
@@ -98,7 +100,7 @@ class Location:
         return (self.path, self.line or 0, self.column or 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A single detector match: one secret at one location."""
 
@@ -116,8 +118,32 @@ class Hit:
     """Set when a false-alarm filter dropped this match (``placeholder``, ``low_entropy``, ...):
     such a hit is not a credential; it is only listed with ``--show-filtered``."""
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Hits cross from detection workers by the hundred thousand: rebuilt with the repeated
+        # names (provider, kind, rule) shared and no empty companions dict of their own.
+        return (_restore_hit, (self.provider, self.kind, self.secret, self.location, self.rule,
+                               dict(self.companions) if self.companions else None, self.specific,
+                               self.filtered_by))
 
-@dataclass(frozen=True)
+
+_NO_COMPANIONS: Mapping[str, str] = MappingProxyType({})
+
+
+_SHARED_SECRETS: dict[str, str] = {}
+"""One string per credential value received from workers (a value found in 100 copies of a file
+arrives 100 times); dropped matches are not kept, so this holds what the report holds anyway."""
+
+
+def _restore_hit(provider: str, kind: str, secret: str, location: Location, rule: str,
+                 companions: dict[str, str] | None, specific: bool, filtered_by: str | None) -> Hit:
+    if filtered_by is None:
+        secret = _SHARED_SECRETS.setdefault(secret, secret)
+    return Hit(sys.intern(provider), sys.intern(kind), secret, location, sys.intern(rule),
+               companions or _NO_COMPANIONS, specific,
+               None if filtered_by is None else sys.intern(filtered_by))
+
+
+@dataclass(frozen=True, slots=True)
 class FilteredHit:
     """A match a false-alarm filter dropped, as ``--show-filtered`` lists it (no secret value kept)."""
 
@@ -241,7 +267,7 @@ class Assessment:
     agent_access: Mapping[str, object] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SkippedPath:
     path: str
     reason: str

@@ -6,9 +6,7 @@ calls :func:`run_scan`, and hands the :class:`ScanResult` to a reporter.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -16,9 +14,17 @@ from dataclasses import dataclass, field, replace
 
 from scanner.canonical import canonical_secret
 from scanner.controls import TRUSTED, ControlTrust
-from scanner.detect.ds_plugins import detection_name
 from scanner.detect.engine import ALLOW_COMMENT
-from scanner.detect.parallel import DetectionFailed, OrderedDetector
+from scanner.detect.parallel import (
+    NO_HITS,
+    ContentKey,
+    DetectionFailed,
+    FileHits,
+    NotRead,
+    OrderedDetector,
+    content_key,
+    relocate,
+)
 from scanner.model import (
     NOT_ATTEMPTED,
     Assessment,
@@ -36,7 +42,7 @@ from scanner.model import (
 )
 from scanner.policy import assess, worst_first
 from scanner.redact import NON_SECRET_COMPANIONS, REDACTOR, fingerprint, preview
-from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document, printable
+from scanner.sources.base import DEFAULT_MAX_FILE_SIZE, Document, FileRef, lossy_warning, printable
 from scanner.sources.files import WalkOptions, walk_workspace
 
 ProgressFn = Callable[[int, int], None]
@@ -78,30 +84,34 @@ class ScanOptions:
 
 
 
-_Tag = tuple[str, "int | None", "int | None", "_ContentKey | None"]
-_ContentKey = tuple[bytes, str, bool]
+@dataclass(frozen=True, slots=True)
+class _Tag:
+    """What the collector does with one result once it comes back in order."""
 
-
-def content_key(doc: Document) -> _ContentKey | None:
-    """What detection's answer for a whole-file document depends on: its text, its file name
-    (extension, lock files, the keyword reader's code/config split) and whether its path looks like
-    a swagger file (detect-secrets' filter). None for fragments and environment documents."""
-    if doc.origin.line is not None or doc.hosts or not doc.text:
-        return None
-    path = detection_name(doc.origin.path)
-    digest = hashlib.blake2b(doc.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    return digest, path.rsplit("/", 1)[-1], _SWAGGER.search(path) is not None
-
-
-_SWAGGER = re.compile(r".*swagger.*")  # detect_secrets.filters.heuristic._get_swagger_regex
+    source: str
+    size: int | None = None
+    """A document or file: counted (progress) when applied; None for a source's own hit or a note."""
+    key: ContentKey | None = None
+    counted: bool = True
+    """Whether the document's files/bytes were counted at submission (False: a file read by a worker,
+    counted when its read comes back)."""
+    skip: SkippedPath | None = None
+    warning: str | None = None
 
 
 class Collector:
     """The Sink every source reports to: detects on documents, counts, remembers skips."""
 
     def __init__(self, progress: ProgressFn | None = None,
-                 use_detect_secrets: bool = True, controls: ControlTrust = TRUSTED) -> None:
+                 use_detect_secrets: bool = True, controls: ControlTrust = TRUSTED,
+                 keep_filtered: bool = True) -> None:
         self.controls = controls
+        self.keep_filtered = keep_filtered
+        """Whether dropped matches are kept for ``--show-filtered`` (a large tree has as many of
+        them as credentials; without the option they are only counted)."""
+        self.filtered_count = 0
+        self.remember_worker_files = True
+        """Keep the content keys of files workers read (collect() turns it off without git history)."""
         self.allowed_by_comment = 0
         """Credentials an inline allow comment kept out of the result (reported as a warning)."""
         self.allow_overruled = 0
@@ -121,12 +131,15 @@ class Collector:
         self.per_source_seconds: dict[str, float] = {}
         self.extra_sources: list[SourceStats] = []
         """Finer-grained counts some sources report (one per home credential store)."""
-        self._detector: OrderedDetector[_Tag] = OrderedDetector(use_detect_secrets)
-        self._by_content: dict[_ContentKey, list[Hit]] = {}
+        self._by_content: dict[ContentKey, list[Hit]] = {}
         """Hits of every whole-file document detected so far, by content and the name features
         detection reads (see :func:`content_key`): a HEAD blob identical to the work-tree file, or
         a vendored copy, is not detected twice; its hits are the same at its own location."""
+        self._detector: OrderedDetector[_Tag] = OrderedDetector(use_detect_secrets, known=self._by_content)
         self.reused = 0
+        self._shown_files = 0
+        self._shown_bytes = 0
+        """What progress has reported: results are applied in order, so it counts up one by one."""
 
     def document(self, doc: Document) -> None:
         if self.source in ("workspace", "home", "diff"):
@@ -136,33 +149,72 @@ class Collector:
         self.per_source_bytes[self.source] += doc.size
         key = content_key(doc)
         known = self._by_content.get(key) if key is not None else None
+        tag = _Tag(self.source, doc.size, key)
         if known is not None:
             self.reused += 1
-            moved = [replace(h, location=replace(doc.origin, line=h.location.line, column=h.location.column))
-                     for h in known]
-            self._apply(self._detector.passthrough((self.source, self.files, self.bytes, None), moved))
+            self._apply(self._detector.passthrough(tag, relocate(known, doc)))
             return
         # Detection may run in worker processes; results come back in submission order.
         # A document detection fails on comes back as DetectionFailed (reported as skipped).
-        self._apply(self._detector.submit(doc, (self.source, self.files, self.bytes, key)))
+        self._apply(self._detector.submit(doc, tag))
+
+    def file(self, ref: FileRef) -> None:
+        """A file the walker vetted: read where it is detected (a worker, once the pool runs).
+
+        Counted when its read comes back, since only then is it known to be a readable text file.
+        """
+        self._apply(self._detector.submit(ref, _Tag(self.source, ref.size, counted=False)))
+
+    def prepare(self, expected_bytes: int) -> None:
+        """A source knows this much is coming (git history): detection workers may start now."""
+        self._detector.prepare(expected_bytes)
 
     def hit(self, hit: Hit) -> None:
-        self._apply(self._detector.passthrough((self.source, None, None, None), [hit]))
+        self._apply(self._detector.passthrough(_Tag(self.source), [hit]))
 
     def finish(self) -> None:
         """Wait for detection still running in workers and record its hits (collect() calls this)."""
         self._apply(self._detector.finish())
 
     def _apply(self, ready: list[tuple[_Tag, list[Hit]]]) -> None:
-        for (source, files, size, key), hits in ready:
+        for tag, hits in ready:
+            if tag.skip is not None:
+                self.skipped.append(tag.skip)
+                continue
+            if tag.warning is not None:
+                self.warnings.append(REDACTOR.scrub(tag.warning))
+                continue
+            if isinstance(hits, NotRead):
+                self._skip_now(hits.path, hits.reason)
+                continue
+            size = tag.size
+            if not tag.counted:
+                size = hits.size if isinstance(hits, FileHits) else (tag.size or 0)
+                if tag.source in ("workspace", "home", "diff"):
+                    self.files += 1
+                self.bytes += size
+                self.per_source_items[tag.source] += 1
+                self.per_source_bytes[tag.source] += size
+            if isinstance(hits, FileHits):
+                if hits.lossy:
+                    self.warnings.append(REDACTOR.scrub(lossy_warning(hits.path)))
+                self.reused += hits.reused
             if isinstance(hits, DetectionFailed):
-                self.skip(hits.path, f"detection failed on this file ({hits.error}); not scanned")
-            elif key is not None:
-                self._by_content.setdefault(key, list(hits))
+                self._skip_now(hits.path, f"detection failed on this file ({hits.error}); not scanned")
+            else:
+                # A worker's file is remembered only when git history will be read (its HEAD blob);
+                # the workers keep their own map for copies within the tree.
+                key = (hits.key if self.remember_worker_files else None) if isinstance(hits, FileHits) \
+                    else tag.key
+                if key is not None and key not in self._by_content:
+                    self._by_content[key] = list(hits) if hits else NO_HITS
             for hit in hits:
-                self._record(hit, source)
-            if files is not None and size is not None and self._progress is not None:
-                self._progress(files, size)
+                self._record(hit, tag.source)
+            if size is not None:
+                self._shown_files += 1
+                self._shown_bytes += size
+                if self._progress is not None:
+                    self._progress(self._shown_files, self._shown_bytes)
 
     def _record(self, hit: Hit, source: str) -> None:
         if hit.filtered_by == ALLOW_COMMENT:
@@ -173,8 +225,10 @@ class Collector:
             else:
                 self.allowed_by_comment += 1
         if hit.filtered_by is not None:  # not a credential: never registered, listed with --show-filtered
-            self.filtered.append(FilteredHit(hit.provider, hit.kind, hit.rule, hit.location, hit.filtered_by,
-                                             preview(hit.secret)))
+            self.filtered_count += 1
+            if self.keep_filtered:
+                self.filtered.append(FilteredHit(hit.provider, hit.kind, hit.rule, hit.location, hit.filtered_by,
+                                                 preview(hit.secret)))
             return
         REDACTOR.register(hit.secret)
         canonical = canonical_secret(hit.secret)
@@ -191,11 +245,19 @@ class Collector:
         self._detector.close()
 
     def skip(self, path: str, reason: str) -> None:
-        # A raw name with control characters or undecodable bytes is shown the way locations are.
-        self.skipped.append(SkippedPath(path if path.isprintable() else printable(path), str(reason)))
+        """Kept in order with the files before it, whatever worker reads those."""
+        self._apply(self._detector.note(_Tag(self.source, skip=_skipped(path, reason))))
+
+    def _skip_now(self, path: str, reason: str) -> None:
+        self.skipped.append(_skipped(path, reason))
 
     def warn(self, message: str) -> None:
-        self.warnings.append(REDACTOR.scrub(message))
+        self._apply(self._detector.note(_Tag(self.source, warning=message)))
+
+
+def _skipped(path: str, reason: str) -> SkippedPath:
+    # A raw name with control characters or undecodable bytes is shown the way locations are.
+    return SkippedPath(path if path.isprintable() else printable(path), str(reason))
 
 
 def credential_id(fp: str) -> str:
@@ -241,7 +303,8 @@ def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collect
             load_rule_file(path)  # a bad file fails here, before any work
         # Detection workers are fresh interpreters: they read the same files from the environment.
         os.environ[RULES_ENV] = os.pathsep.join(options.rule_files)
-    sink = Collector(progress, options.use_detect_secrets, options.controls)
+    sink = Collector(progress, options.use_detect_secrets, options.controls, keep_filtered=options.show_filtered)
+    sink.remember_worker_files = options.git_history
     for note in options.controls.notes:
         sink.warn(note)
     try:
@@ -289,11 +352,12 @@ def _collect_sources(options: ScanOptions, sink: Collector) -> None:
         # belong to the real user's machine: consulted only when scanning the real home.
         relocations = None if options.home_dir else (options.environ if options.environ is not None
                                                      else dict(os.environ))
-        documents_before = sink.files
+        documents_before = sink.per_source_items["home"]
         per_store = stores.collect_home(options.home_dir or os.path.expanduser("~"), sink, environ=relocations)
         sink.extra_sources.extend(per_store)
-        # Parsed store files were read too; histories and rc files were already counted as documents.
-        sink.files += sum(s.items for s in per_store) - (sink.files - documents_before)
+        # Parsed store files were read too; histories and rc files were already counted as documents
+        # (home documents are counted when submitted; workspace files still being read are not).
+        sink.files += sum(s.items for s in per_store) - (sink.per_source_items["home"] - documents_before)
     if options.env or options.env_of:
         sink.source = "env"
         from scanner.sources import env as env_source

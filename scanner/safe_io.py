@@ -114,10 +114,12 @@ def check_writable(path: str, allowed_root: str | None = None) -> None:
         os.close(dir_fd)
 
 
-def atomic_write_bytes(path: str, data: bytes, *, mode: int | None = None, allowed_root: str | None = None,
-                       make_dirs: bool = False) -> None:
+def atomic_write_bytes(path: str, data: bytes | Iterable[bytes], *, mode: int | None = None,
+                       allowed_root: str | None = None, make_dirs: bool = False) -> None:
     """Replace ``path`` with ``data`` atomically, never writing through a link (see module docstring).
 
+    ``data`` may be an iterable of chunks, written as they come (a large report is never held as
+    one string); the target is replaced only once every chunk is written.
     ``mode`` defaults to the existing file's permission bits, else ``0o644`` (less the umask).
     """
     absolute = os.path.abspath(os.fspath(path))
@@ -139,7 +141,11 @@ def atomic_write_bytes(path: str, data: bytes, *, mode: int | None = None, allow
             raise UnsafePath(exc.errno or errno.EIO, f"cannot write {path}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    handle.write(data)
+                else:
+                    for chunk in data:
+                        handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
             if existing is not None:
@@ -155,11 +161,13 @@ def atomic_write_bytes(path: str, data: bytes, *, mode: int | None = None, allow
         os.close(dir_fd)
 
 
-def atomic_write_text(path: str, text: str, *, mode: int | None = None, allowed_root: str | None = None,
-                      make_dirs: bool = False) -> None:
-    """:func:`atomic_write_bytes` of ``text`` as UTF-8 (lone surrogates from odd file names kept as bytes)."""
-    atomic_write_bytes(path, text.encode("utf-8", "surrogateescape"), mode=mode, allowed_root=allowed_root,
-                       make_dirs=make_dirs)
+def atomic_write_text(path: str, text: str | Iterable[str], *, mode: int | None = None,
+                      allowed_root: str | None = None, make_dirs: bool = False) -> None:
+    """:func:`atomic_write_bytes` of ``text`` (a string or string chunks) as UTF-8 (lone surrogates
+    from odd file names kept as bytes)."""
+    data: bytes | Iterable[bytes] = (text.encode("utf-8", "surrogateescape") if isinstance(text, str)
+                                     else (chunk.encode("utf-8", "surrogateescape") for chunk in text))
+    atomic_write_bytes(path, data, mode=mode, allowed_root=allowed_root, make_dirs=make_dirs)
 
 
 def read_config(path: str, allowed_roots: Iterable[str], max_size: int = 1 << 20) -> bytes | SkipReason:

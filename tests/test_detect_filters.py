@@ -70,9 +70,11 @@ def test_ordinary_words_are_not_registered_with_the_redactor(tmp_path: Path) -> 
 
 def test_filtered_hits_are_not_credentials_in_the_pipeline(tmp_path: Path) -> None:
     (tmp_path / "values.yaml").write_text("db:\n  password: postgres\n  token: xxxxxxxxxxxxxxxxxxxx\n")
-    sink = collect(ScanOptions(roots=(str(tmp_path),), offline=True))
+    sink = collect(ScanOptions(roots=(str(tmp_path),), offline=True, show_filtered=True))
     assert sink.hits == []
     assert {f.filtered_by for f in sink.filtered} >= {"dictionary_word", "placeholder"}
+    unkept = collect(ScanOptions(roots=(str(tmp_path),), offline=True))
+    assert unkept.filtered == [] and unkept.filtered_count == sink.filtered_count == len(sink.filtered)
 
 
 def _repeated_or_sequential_as_first_written(value: str, max_unit: int = 16) -> bool:

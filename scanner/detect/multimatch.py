@@ -59,6 +59,8 @@ try:
 except ImportError:  # pragma: no cover - exercised where no wheel exists
     hyperscan = None  # type: ignore[assignment]
 
+from scanner.detect.hscache import compile_block_database  # noqa: E402 - after the optional import
+
 log = logging.getLogger("credreach.multimatch")
 
 ENGINE_ENV = "CREDREACH_MATCHER"
@@ -351,9 +353,7 @@ class MultiMatcher:
             self._db = self._scratch = None
             self._hs_ids = []
             return
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
-                   flags=flags)
+        db = compile_block_database(hyperscan, expressions, flags)
         self._db, self._hs_ids = db, ids
         self._scratch = hyperscan.Scratch(db)
 
@@ -372,9 +372,7 @@ class MultiMatcher:
         if not expressions:
             return
         try:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
-                       flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions))
+            db = compile_block_database(hyperscan, expressions, [hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions))
         except hyperscan.HyperscanError as err:  # pragma: no cover - escaped literals always compile
             log.debug("multimatch: literal database not built (%s); containment tests instead", err)
             return

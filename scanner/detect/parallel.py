@@ -1,7 +1,11 @@
 """Detection on every core, with results handed back in exactly the order documents arrived.
 
-The sources (walker, git history, stores) stay in the parent process and keep calling
-``sink.document()``; the Collector hands each document to :class:`OrderedDetector`, which
+The sources (walker, git history, stores) stay in the parent process. The walker hands over
+each file it vetted as a :class:`~scanner.sources.base.FileRef` (path, location, size, no text):
+once the pool runs, the *worker* reads, decodes, hashes and detects it, so the parent only lists
+directories instead of reading every byte and copying it to a worker (which kept one core busy
+and left the workers waiting). Other sources hand over documents. The Collector passes both to
+:class:`OrderedDetector`, which
 
 * runs small scans inline (a worker pool costs ~0.3 s of CPU per worker to start; below
   ``min_parallel_bytes`` of text it is never started),
@@ -15,7 +19,9 @@ The sources (walker, git history, stores) stay in the parent process and keep ca
 * hands workers the Hyperscan databases the parent compiled (:func:`multimatch.export_all`), so
   each worker loads them in microseconds instead of compiling them again, and
 * returns results strictly in submission order, interleaved with hits the sources report
-  directly (``passthrough``), so a parallel run reports exactly what a serial run reports.
+  directly (``passthrough``) and with their skips and warnings (``note``, which never cuts a
+  batch short), so a parallel run reports exactly what a serial run reports, in the same order
+  (a file a worker could not read comes back as :class:`NotRead`, reported where the walk met it).
 
 Why a pool of processes at all: detection is pure Python (detect-secrets' plugins, the
 keyword readers) and holds the GIL; threads would take turns on one core.
@@ -35,8 +41,11 @@ ignore SIGINT; the parent handles Ctrl-C and tears the pool down.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import multiprocessing
 import os
+import re
 import signal
 from collections import deque
 from collections.abc import Sequence
@@ -45,12 +54,16 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from scanner.detect import multimatch
+from scanner.detect.ds_plugins import detection_name
 from scanner.detect.engine import detect
 from scanner.model import Hit
-from scanner.sources.base import Document
+from scanner.sources.base import Document, FileRef, SkipReason, read_document
 
 T = TypeVar("T")
 Ready = list[tuple[T, list[Hit]]]
+Item = Document | FileRef
+"""What a source hands to detection: a text, or a vetted file a worker reads itself."""
+ContentKey = bytes
 
 WORKERS_ENV = "CREDREACH_WORKERS"
 MIN_BYTES_ENV = "CREDREACH_PARALLEL_MIN_BYTES"
@@ -102,6 +115,54 @@ class DetectionFailed(list[Hit]):
         self.error = error
 
 
+class NotRead(list[Hit]):
+    """No hits, because the file could not be read where it was detected (vanished, binary, grown
+    over the size limit, replaced by a FIFO or a symlink since the walk): reported as skipped."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__()
+        self.path = path
+        self.reason = reason
+
+
+class FileHits(list[Hit]):
+    """The hits of a file a worker read itself, with what the collector needs to know of the read:
+    its size, whether it was not valid UTF-8, its content key, and whether its hits were reused."""
+
+    def __init__(self, hits: list[Hit], path: str, size: int, lossy: bool, key: ContentKey | None,
+                 reused: bool) -> None:
+        super().__init__(hits)
+        self.path = path
+        self.size = size
+        self.lossy = lossy
+        self.key = key
+        self.reused = reused
+
+
+def content_key(doc: Document) -> ContentKey | None:
+    """What detection's answer for a whole-file document depends on: its text, its file name
+    (extension, lock files, the keyword reader's code/config split) and whether its path looks like
+    a swagger file (detect-secrets' filter). None for fragments and environment documents."""
+    if doc.origin.line is not None or doc.hosts or not doc.text:
+        return None
+    path = detection_name(doc.origin.path)
+    # One 16-byte digest of all three (a tree of 70,000 files keeps 70,000 keys in memory).
+    digest = hashlib.blake2b(doc.text.encode("utf-8", "surrogatepass"), digest_size=16)
+    digest.update(b"\0" + path.rsplit("/", 1)[-1].encode("utf-8", "surrogatepass"))
+    digest.update(b"\1" if _SWAGGER.search(path) is not None else b"\0")
+    return digest.digest()
+
+
+_SWAGGER = re.compile(r".*swagger.*")  # detect_secrets.filters.heuristic._get_swagger_regex
+
+
+def relocate(hits: list[Hit], doc: Document) -> list[Hit]:
+    """Hits detected on identical content elsewhere, moved to this document's location."""
+    return [dataclasses.replace(h, location=dataclasses.replace(doc.origin, line=h.location.line,
+                                                                column=h.location.column))
+            for h in hits]
+
+
 def safe_detect(doc: Document, use_detect_secrets: bool) -> list[Hit]:
     try:
         return detect(doc, use_detect_secrets=use_detect_secrets)
@@ -109,9 +170,48 @@ def safe_detect(doc: Document, use_detect_secrets: bool) -> list[Hit]:
         return DetectionFailed(doc.origin.path, type(exc).__name__)
 
 
-def detect_batch(documents: Sequence[Document], use_detect_secrets: bool) -> list[list[Hit]]:
-    """Worker entry point: detect() on each document, results in the same order."""
-    return [safe_detect(doc, use_detect_secrets) for doc in documents]
+NO_HITS: list[Hit] = []
+"""Shared by every file without hits in a content map (never appended to)."""
+_WORKER_CONTENT: dict[ContentKey, list[Hit]] = {}
+"""A worker's own hits by content: copies that land in the same worker are detected once."""
+WORKER_CONTENT_ENTRIES = 4096
+"""Bound of that map (started afresh when full): a worker's memory must not grow with the tree."""
+
+
+def detect_item(item: Item, use_detect_secrets: bool,
+                known: dict[ContentKey, list[Hit]] | None = None) -> list[Hit]:
+    """detect() on a document, or on a file read here first (:class:`FileHits` / :class:`NotRead`)."""
+    if isinstance(item, Document):
+        return safe_detect(item, use_detect_secrets)
+    try:
+        doc = read_document(item)
+    except Exception as exc:  # noqa: BLE001 - one file never ends a scan
+        return NotRead(item.path, f"could not be read ({type(exc).__name__})")
+    if isinstance(doc, SkipReason):
+        return NotRead(item.path, doc)
+    key = content_key(doc)
+    cache = _WORKER_CONTENT if known is None else known
+    seen = cache.get(key) if key is not None else None
+    if seen is not None:
+        return FileHits(relocate(seen, doc), doc.origin.path, doc.size, doc.decoded_with_errors, key, reused=True)
+    hits = safe_detect(doc, use_detect_secrets)
+    if isinstance(hits, DetectionFailed):
+        return hits
+    if key is not None:
+        if known is None and len(cache) >= WORKER_CONTENT_ENTRIES:
+            cache.clear()
+        cache[key] = hits if hits else NO_HITS
+    return FileHits(hits, doc.origin.path, doc.size, doc.decoded_with_errors, key, reused=False)
+
+
+def detect_batch(items: Sequence[Item], use_detect_secrets: bool) -> list[list[Hit]]:
+    """Worker entry point: detection on each item, results in the same order."""
+    return [detect_item(item, use_detect_secrets) for item in items]
+
+
+def _warm_up() -> list[list[Hit]]:
+    """A first task that only makes a worker start (imports, databases): nothing to detect."""
+    return []
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -124,18 +224,23 @@ class _Slot(Generic[T]):
 
     tags: list[T]
     future: Future[list[list[Hit]]] | None = None
-    docs: list[Document] = field(default_factory=list)
+    docs: list[Item] = field(default_factory=list)
     """The batch's documents, kept until its results arrive: re-detected here if the pool dies."""
     results: list[list[Hit]] = field(default_factory=list)
     size: int = 0
+    after: list[T] = field(default_factory=list)
+    """Notes (skips, warnings) made after this slot's items and before the next slot's."""
 
 
 class OrderedDetector(Generic[T]):
     """Runs :func:`detect` on documents, inline or in worker processes, results in order."""
 
     def __init__(self, use_detect_secrets: bool = True, workers: int | None = None,
-                 min_parallel_bytes: int | None = None) -> None:
+                 min_parallel_bytes: int | None = None,
+                 known: dict[ContentKey, list[Hit]] | None = None) -> None:
         self.use_detect_secrets = use_detect_secrets
+        self.known: dict[ContentKey, list[Hit]] = {} if known is None else known
+        """Hits by content for files this process reads itself (the collector's own map)."""
         self.workers = default_workers() if workers is None else max(1, workers)
         self.min_parallel_bytes = (default_min_parallel_bytes() if min_parallel_bytes is None
                                    else min_parallel_bytes)
@@ -145,9 +250,10 @@ class OrderedDetector(Generic[T]):
         self._running: set[Future[list[list[Hit]]]] = set()
         self._delivered = False
         """Whether any worker has returned a batch yet (until then the parent helps out)."""
-        self._batch: list[Document] = []
+        self._batch: list[Item] = []
         self._batch_tags: list[T] = []
         self._batch_bytes = 0
+        self._batch_after: list[T] = []
         self._broken = False
         """A worker died (killed, out of memory): detect inline from then on."""
 
@@ -155,26 +261,59 @@ class OrderedDetector(Generic[T]):
     def parallel(self) -> bool:
         return self._pool is not None
 
-    def submit(self, doc: Document, tag: T) -> Ready[T]:
-        """Queue a document; returns every result now ready, in submission order."""
-        self._seen_bytes += len(doc.text)
-        if self._broken or (self._pool is None and (self.workers < 2 or self._seen_bytes <= self.min_parallel_bytes)):
-            return self.passthrough(tag, safe_detect(doc, self.use_detect_secrets))
+    def will_pool(self, size: int) -> bool:
+        """Whether an item of ``size`` bytes submitted now would go to the worker pool."""
+        return not self._broken and (self._pool is not None or (
+            self.workers >= 2 and self._seen_bytes + size > self.min_parallel_bytes))
+
+    def prepare(self, expected_bytes: int) -> None:
+        """Start the workers now if ``expected_bytes`` more text is known to come (a git history
+        whose packs hold that much): they start while the source is still listing, not after."""
+        if self._pool is None and self.will_pool(expected_bytes):
+            pool = self._start_pool()
+            for _ in range(self.workers):  # one task each: the executor starts a process per task
+                self._running.add(pool.submit(_warm_up))
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
+                                         initializer=_worker_init, initargs=(multimatch.export_all(),))
+        return self._pool
+
+    def submit(self, doc: Item, tag: T) -> Ready[T]:
+        """Queue a document or a file; returns every result now ready, in submission order."""
+        size = doc.size if isinstance(doc, FileRef) else len(doc.text)
+        pooled = self.will_pool(size)
+        self._seen_bytes += size
+        if not pooled:
+            return self.passthrough(tag, self._inline(doc))
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
-                                             initializer=_worker_init, initargs=(multimatch.export_all(),))
+            self._start_pool()
         if not self._delivered and self._full():
             self._poll()
             if not self._delivered:  # the workers are still starting: detect here meanwhile
-                return self.passthrough(tag, safe_detect(doc, self.use_detect_secrets))
+                return self.passthrough(tag, self._inline(doc))
         self._batch.append(doc)
         self._batch_tags.append(tag)
-        self._batch_bytes += len(doc.text)
+        self._batch_bytes += size
         if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_DOCS:
             self._flush_batch()
         while self._full():
             self._wait_any()
         return self._ready()
+
+    def _inline(self, item: Item) -> list[Hit]:
+        return detect_item(item, self.use_detect_secrets, self.known)
+
+    def note(self, tag: T) -> Ready[T]:
+        """Something to apply in order with the results, a skip or a warning, without closing the
+        batch being filled (the walk skips thousands of paths; each must not cut a batch short)."""
+        if self._batch:
+            self._batch_after.append(tag)
+        elif self._queue:
+            self._queue[-1].after.append(tag)
+        else:
+            return [(tag, [])]
+        return []
 
     def passthrough(self, tag: T, hits: list[Hit]) -> Ready[T]:
         """Results known already (a source's own hits, an inline detection), kept in order."""
@@ -235,13 +374,13 @@ class OrderedDetector(Generic[T]):
             future = self._pool.submit(detect_batch, self._batch, self.use_detect_secrets)
         except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker died; detect this batch here
             self._broken = True
-            results = [safe_detect(doc, self.use_detect_secrets) for doc in self._batch]
-            self._queue.append(_Slot(self._batch_tags, results=results))
-            self._batch, self._batch_tags, self._batch_bytes = [], [], 0
-            return
-        self._running.add(future)
-        self._queue.append(_Slot(self._batch_tags, future=future, docs=self._batch, size=self._batch_bytes))
-        self._batch, self._batch_tags, self._batch_bytes = [], [], 0
+            results = [self._inline(doc) for doc in self._batch]
+            self._queue.append(_Slot(self._batch_tags, results=results, after=self._batch_after))
+        else:
+            self._running.add(future)
+            self._queue.append(_Slot(self._batch_tags, future=future, docs=self._batch, size=self._batch_bytes,
+                                     after=self._batch_after))
+        self._batch, self._batch_tags, self._batch_bytes, self._batch_after = [], [], 0, []
 
     def _ready(self) -> Ready[T]:
         """Pop the finished slots at the front of the queue, in order (never waits)."""
@@ -255,9 +394,10 @@ class OrderedDetector(Generic[T]):
                     slot.results = slot.future.result()
                 except Exception:  # noqa: BLE001 - the pool broke (a worker was killed): redo here
                     self._broken = True
-                    slot.results = [safe_detect(doc, self.use_detect_secrets) for doc in slot.docs]
+                    slot.results = [self._inline(doc) for doc in slot.docs]
                 self._running.discard(slot.future)
                 slot.future, slot.docs = None, []
             self._queue.popleft()
             ready.extend(zip(slot.tags, slot.results, strict=True))
+            ready.extend((tag, []) for tag in slot.after)
         return ready

@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.detect.hscache import compile_block_database
+
 # Keywords of detect-secrets' KeywordDetector (its DENYLIST, kept in sync by a test); every one
 # contains one of these literals.
 _KEYWORD_LITERALS = ("key", "pass", "pwd", "secret", "contrase")
@@ -85,7 +87,7 @@ def _finders_for(plugin: Any) -> list[Finder] | None:
         return [Finder(r"gh[pousr]_")]
     if name == "GitLabTokenDetector":
         return [Finder(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-"), *_lit("GR1348941")]
-    if name in ("Base64HighEntropyString", "HexHighEntropyString"):
+    if name in _ENTROPY_PLUGINS:
         return _quoted_run_finders(plugin)
     if name == "IbmCloudIamDetector":
         return [Finder(keyword + _ASSIGN_TAIL + r"[a-z0-9_\-]{44}", folded=True)
@@ -139,6 +141,34 @@ def _keyword_precheck() -> Callable[[str], bool] | None:
         if len(lowered) == len(line) and _lowers_like_re_ignorecase(line):
             return lower_case(lowered) is not None
         return ignore_case(line) is not None
+
+    return precheck
+
+
+def _entropy_precheck(plugin: Any) -> Callable[[str], bool]:
+    """For the high-entropy plugins: some quoted string on the line is over the entropy limit.
+
+    Their ``analyze_line`` keeps exactly the strings its regex finds whose
+    ``calculate_shannon_entropy`` exceeds ``entropy_limit`` (no eager search in a scan, no
+    verification filter configured), so a line where none does yields nothing: the same answer
+    without building a PotentialSecret for every quoted string of source code. A string of n
+    distinct characters has entropy at most log2(n); one clearly under the limit (a margin far
+    above float rounding) is not measured at all.
+    """
+    regex = plugin.regex
+    limit = float(plugin.entropy_limit)
+    entropy = plugin.calculate_shannon_entropy
+    fewest_distinct = 1
+    while math.log2(fewest_distinct) < limit - 1e-6:
+        fewest_distinct += 1
+    fewest_distinct -= 1  # at or under this many distinct characters the limit is out of reach
+
+    def precheck(line: str) -> bool:
+        for match in regex.finditer(line):
+            value = match.group(2)
+            if len(set(value)) > fewest_distinct and entropy(value) > limit:
+                return True
+        return False
 
     return precheck
 
@@ -218,11 +248,16 @@ def _exact_finders(plugin: Any) -> tuple[re.Pattern[str], ...]:
     return denylist if denylist and all(isinstance(r, re.Pattern) for r in denylist) else ()
 
 
+_ENTROPY_PLUGINS = ("Base64HighEntropyString", "HexHighEntropyString")
+
+
 def build_gates(plugins: Sequence[Any]) -> tuple[Gate, ...]:
     gates = []
     for index, plugin in enumerate(plugins):
         finders = _finders_for(plugin)
-        precheck = _keyword_precheck() if type(plugin).__name__ == "KeywordDetector" else None
+        name = type(plugin).__name__
+        precheck = (_keyword_precheck() if name == "KeywordDetector"
+                    else _entropy_precheck(plugin) if name in _ENTROPY_PLUGINS else None)
         if finders is None:
             gates.append(Gate(index, plugin, None, (), None, precheck))
             continue
@@ -308,9 +343,7 @@ class FinderDatabase:
             # newline; any other match lies on the line of its last character.
             flags = [hs.HS_FLAG_SOM_LEFTMOST if _may_match_newline(e) else 0 for e in expressions]
             self._needs_start = tuple(bool(f) for f in flags)
-            database = hs.Database(mode=hs.HS_MODE_BLOCK)
-            database.compile(expressions=expressions, ids=list(range(len(expressions))),
-                             elements=len(expressions), flags=flags)
+            database = compile_block_database(hs, expressions, flags)
             self._database, self._scratch = database, hs.Scratch(database)
         except (multimatch.Unsupported, hs.HyperscanError) as err:
             import logging
@@ -471,10 +504,8 @@ class LiteralFinder:
             hs = multimatch.wanted_hyperscan()
             if hs is not None:
                 try:
-                    database = hs.Database(mode=hs.HS_MODE_BLOCK)
                     expressions = ["".join(f"\\x{ord(c):02x}" for c in lit).encode("ascii") for lit in self.literals]
-                    database.compile(expressions=expressions, ids=list(range(len(expressions))),
-                                     elements=len(expressions), flags=[hs.HS_FLAG_CASELESS] * len(expressions))
+                    database = compile_block_database(hs, expressions, [hs.HS_FLAG_CASELESS] * len(expressions))
                     self._database, self._scratch = database, hs.Scratch(database)
                 except hs.HyperscanError:  # pragma: no cover - literals always compile
                     self._database = None

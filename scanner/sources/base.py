@@ -47,6 +47,37 @@ class Document:
             object.__setattr__(self, "decoded_with_errors", True)
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """A regular file the walker vetted (type, links, size, filters) but has not read yet.
+
+    Reading, decoding and detection then happen in one place, a detection worker on a parallel
+    scan, so the walking process spends its time listing directories and not copying every
+    file's text to the workers. :func:`read_document` reads it under the same rules as the
+    walker itself (no FIFO or device opened, no symlink swapped in since followed).
+    """
+
+    path: str
+    origin: Location
+    size: int
+    """The size ``stat`` gave: what the detector batches and decides on before the read."""
+    max_size: int
+    follow_symlinks: bool
+
+
+def read_document(ref: FileRef) -> Document | SkipReason:
+    """The file's text as a Document, or why it was not read (vanished, binary, grew too big...)."""
+    data = read_regular_file(ref.path, ref.max_size, follow_symlinks=ref.follow_symlinks)
+    if isinstance(data, SkipReason):
+        return data
+    text, lossy = decode(data)
+    return Document(text, ref.origin, len(data), lossy)
+
+
+def lossy_warning(path: str) -> str:
+    return f"{path}: not valid UTF-8; scanned with the undecodable bytes read as Latin-1"
+
+
 class Sink(Protocol):
     def document(self, doc: Document) -> None: ...
 
@@ -187,13 +218,14 @@ def decode(data: bytes) -> tuple[str, bool]:
 
 
 def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE,
-                      follow_symlinks: bool = True) -> bytes | SkipReason:
+                      follow_symlinks: bool = True, binary: bool = False) -> bytes | SkipReason:
     """Read a regular file without ever blocking on or opening a FIFO, socket or device.
 
     ``O_NONBLOCK`` keeps an open of a FIFO swapped in after ``lstat`` from hanging, and the
     ``fstat`` after opening re-checks the type on the file actually opened. With
     ``follow_symlinks=False`` (a walker that saw a plain file there) ``O_NOFOLLOW`` refuses a
     symlink swapped in since, which could otherwise point out of the scanned roots.
+    ``binary=True`` reads binary content too (credreach's own cache files).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     if not follow_symlinks:
@@ -237,7 +269,7 @@ def read_regular_file(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE,
             total += len(chunk)
             if total > max_size:  # grew while we read it
                 return SKIP_TOO_LARGE
-            if not chunks and looks_binary(chunk):
+            if not chunks and not binary and looks_binary(chunk):
                 return SKIP_BINARY
             chunks.append(chunk)
         return b"".join(chunks)

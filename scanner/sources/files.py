@@ -24,13 +24,16 @@ from scanner.sources.base import (
     SKIP_SYMLINK_BROKEN,
     SKIP_SYMLINK_LOOP,
     SKIP_SYMLINK_OUTSIDE,
+    SKIP_TOO_LARGE,
     SKIP_VANISHED,
-    Document,
+    FileRef,
     Sink,
     SkipReason,
     decode,
     is_readable,
+    lossy_warning,
     printable,
+    read_document,
     read_regular_file,
     text_safe,
 )
@@ -352,19 +355,26 @@ def _scan_file(path: str, root: str, repo: GitLabels | None, options: WalkOption
             sink.skip(path, SKIP_DUPLICATE)
             return
         seen_files.add(key)
-    data = read_regular_file(path, options.max_file_size, follow_symlinks=follow)
-    if isinstance(data, SkipReason):
-        sink.skip(path, data)
-        return
-    text, lossy = decode(data)
+        if st.st_size > options.max_file_size:
+            sink.skip(path, SKIP_TOO_LARGE)
+            return
     gitignored, tracked = repo.label(path) if repo else (False, False)
     origin = Location(path=display_path(path), line=None, column=None, source=SourceKind.WORKSPACE,
                       readable=is_readable(path), gitignored=gitignored, tracked=tracked)
+    ref = FileRef(path, origin, st.st_size if st is not None else 0, options.max_file_size, follow)
     stats.files += 1
-    stats.bytes += len(data)
-    if lossy:
-        sink.warn(f"{display_path(path)}: not valid UTF-8; scanned with the undecodable bytes read as Latin-1")
-    sink.document(Document(text, origin, len(data), lossy))
+    stats.bytes += ref.size
+    read_later = getattr(sink, "file", None)
+    if read_later is not None:
+        read_later(ref)  # the collector reads it where it is detected (a worker, on a parallel scan)
+        return
+    doc = read_document(ref)
+    if isinstance(doc, SkipReason):
+        sink.skip(path, doc)
+        return
+    if doc.decoded_with_errors:
+        sink.warn(lossy_warning(origin.path))
+    sink.document(doc)
 
 
 def display_path(path: str) -> str:

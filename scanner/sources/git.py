@@ -42,6 +42,7 @@ or the caller passes the map it already has.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 import re
@@ -416,6 +417,21 @@ def attribute_blobs(repo: str, tips: list[str]) -> dict[str, BlobInfo]:
     return blobs
 
 
+def stored_size(repo: str) -> int:
+    """Bytes the repository's objects take on disk, loose and packed (``git count-objects -v``):
+    a cheap lower bound of how much history there is to read, known before git walks it."""
+    try:
+        out = run_git(repo, "count-objects", "-v", timeout=30.0)
+    except GitError:
+        return 0
+    total = 0
+    for line in out.decode("ascii", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("size", "size-pack") and value.strip().isdigit():
+            total += int(value) * 1024
+    return total
+
+
 def reachable_blobs(repo: str, tips: list[str], missing: list[str] | None = None) -> dict[str, str]:
     """blob-or-tree ID -> path, from ``rev-list --objects`` (commits and root trees dropped).
 
@@ -586,18 +602,31 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         return SourceStats(name=name, items=0, hits=0)
     bare = not os.path.lexists(os.path.join(repo_root, ".git")) and is_bare_repository(repo_root)
     missing: list[str] = []
+    prepare = getattr(sink, "prepare", None)
+    if prepare is not None:
+        prepare(stored_size(repo_root))  # detection workers start while git walks the history
     try:
         tips = ["--all", *stash_commits(repo_root)]
-        reachable = reachable_blobs(repo_root, tips, missing)
     except GitError as exc:
         sink.warn(f"{printable(repo_root)}: git history not scanned ({exc})")
         return SourceStats(name=name, items=0, hits=0)
-    try:
-        attributed = attribute_blobs(repo_root, tips)
-    except GitError as exc:
+    # The object walk and the commit log are two git processes that do not depend on each other:
+    # run side by side (on two cores) instead of one after the other.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        walk = pool.submit(reachable_blobs, repo_root, tips, missing)
+        try:
+            attributed = attribute_blobs(repo_root, tips)
+            log_error: GitError | None = None
+        except GitError as exc:
+            attributed, log_error = {}, exc
+        try:
+            reachable = walk.result()
+        except GitError as exc:
+            sink.warn(f"{printable(repo_root)}: git history not scanned ({exc})")
+            return SourceStats(name=name, items=0, hits=0)
+    if log_error is not None:
         # A broken commit or tree in the log: blobs are still scanned, with their rev-list path.
-        sink.warn(f"{printable(repo_root)}: commits not attributed, blobs scanned without them ({exc})")
-        attributed = {}
+        sink.warn(f"{printable(repo_root)}: commits not attributed, blobs scanned without them ({log_error})")
     for blob, path in reachable.items():
         if blob not in attributed:
             attributed[blob] = BlobInfo(blob, path, None, None, {path})
