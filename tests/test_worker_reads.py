@@ -141,3 +141,23 @@ def test_stored_size_of_a_directory_without_git_is_zero(tmp_path: Path) -> None:
     from scanner.sources.git import stored_size
 
     assert stored_size(str(tmp_path)) == 0
+
+
+def test_size_estimate_counts_regular_files_only_and_stops_when_enough(tmp_path: Path) -> None:
+    from scanner.sources.files import estimate_size
+
+    (tmp_path / "a.txt").write_bytes(b"x" * 1000)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_bytes(b"y" * 500)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "pack").write_bytes(b"z" * 10_000)  # history is not the walk's
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "lib.js").write_bytes(b"w" * 10_000)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(b"o" * 50_000)
+    (tmp_path / "link").symlink_to(outside)  # never followed
+    os.mkfifo(tmp_path / "pipe")  # never opened
+    assert estimate_size(str(tmp_path)) == 1500
+    assert estimate_size(str(tmp_path), default_excludes=False) == 11_500
+    assert estimate_size(str(tmp_path), enough=1000) in (1000, 1500)
