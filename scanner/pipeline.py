@@ -147,9 +147,12 @@ class Collector:
         self.bytes += doc.size
         self.per_source_items[self.source] += 1
         self.per_source_bytes[self.source] += doc.size
-        key = content_key(doc)
+        history = self.source == "git-history"
+        # A history blob can only repeat a file the walk read (blob ids are content hashes: each
+        # blob comes once), so it is looked up when there is something to find, never stored.
+        key = content_key(doc) if not history or self._by_content else None
         known = self._by_content.get(key) if key is not None else None
-        tag = _Tag(self.source, doc.size, key)
+        tag = _Tag(self.source, doc.size, None if history else key)
         if known is not None:
             self.reused += 1
             self._apply(self._detector.passthrough(tag, relocate(known, doc)))

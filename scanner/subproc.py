@@ -82,6 +82,21 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+PIPE_BYTES = 1 << 20
+"""Pipe size asked for a streamed child's stdout (Linux ``F_SETPIPE_SZ``; the default is 64 KiB):
+``git cat-file --batch`` then hands over a history in 1 MiB reads, not 64 KiB ones, with 16x
+fewer wake-ups of either process. Refused or unsupported: the default stays, nothing else changes."""
+
+
+def _widen_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 def _spawn(argv: Sequence[str], *, env: Mapping[str, str] | None, cwd: str | None, stdin: int | None,
            stderr: int | None) -> subprocess.Popen[bytes]:
     try:
@@ -136,6 +151,7 @@ class Stream:
                             stderr=stderr_file if stderr_file is not None else subprocess.DEVNULL)
         assert self._proc.stdout is not None
         self._fd = self._proc.stdout.fileno()
+        _widen_pipe(self._fd)
         self._buffer = bytearray()
         self._eof = False
         self._feeder: threading.Thread | None = None
@@ -161,7 +177,7 @@ class Stream:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def _fill(self, size: int = 1 << 16) -> bool:
+    def _fill(self, size: int = PIPE_BYTES) -> bool:
         """Read more into the buffer; False at end of output. Raises SubprocessTimeout when stuck."""
         if self._eof:
             return False

@@ -83,3 +83,20 @@ def test_a_stale_map_makes_every_credential_unknown(tmp_path: Path) -> None:
 def test_inlined_fingerprint_matches_the_scanners() -> None:
     for value in (TOKEN, "postgres://u:p@h/db", "é-unicode-secret-value"):
         assert _fingerprint(value) == fingerprint(value)
+
+
+def test_the_streamed_map_is_byte_for_byte_the_whole_document(tmp_path: Path) -> None:
+    from scanner.pipeline import ScanOptions, run_scan
+
+    workspace, _env = _machine(tmp_path)
+    (workspace / "settings.py").write_text("AWS_ACCESS_KEY_ID = 'AKIAZ3MSJV4WWNKWW5FG'\n"
+                                           "password = 'Zq8!vR2#mK5pL-staging'\n")
+    (workspace / "copy.sh").write_text(f"export GITHUB_TOKEN={TOKEN}\n")
+    result = run_scan(ScanOptions(roots=(str(workspace),), offline=True))
+    assert len(result.assessments) >= 3
+    whole = json.dumps(reachmap.build(result, str(workspace), base_dir=str(tmp_path), task_env="staging",
+                                      now=12.5), sort_keys=True, separators=(",", ":")).encode("utf-8")
+    streamed = b"".join(reachmap.encode(result, str(workspace), base_dir=str(tmp_path), task_env="staging",
+                                        now=12.5))
+    assert streamed == whole
+    assert reachmap.parse(streamed).credentials.keys() == json.loads(whole)["credentials"].keys()

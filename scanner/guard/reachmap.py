@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from scanner.guard import envclass
 from scanner.guard._record import dataclass, field
@@ -182,47 +182,75 @@ def build(result: Any, workspace: str, *, base_dir: str | None = None, task_env:
           now: float | None = None) -> dict[str, Any]:
     """The JSON document for a :class:`scanner.model.ScanResult` (no secret is read from it)."""
     base = base_dir or os.getcwd()
-    credentials: dict[str, Any] = {}
-    for assessment in result.assessments:
-        cred = assessment.credential
-        blast = assessment.blast_radius
-        resources: list[dict[str, Any]] = []
-        index: dict[tuple[Any, ...], int] = {}
+    credentials = {a.credential.fingerprint: _credential_entry(a, base) for a in result.assessments}
+    return {**_header(workspace, task_env, now), "credentials": credentials}
 
-        def add(resource: Any, resources: list[dict[str, Any]] = resources,
-                index: dict[tuple[Any, ...], int] = index) -> int:
-            key = (resource.kind, resource.name, resource.environment, resource.parent)
-            if key not in index:
-                index[key] = len(resources)
-                env_class = getattr(resource.env_class, "value", str(resource.env_class))
-                resources.append({"kind": resource.kind, "name": resource.name,
-                                  "environment": resource.environment, "env_class": env_class,
-                                  "parent": resource.parent,
-                                  "id": getattr(resource, "id", None) or getattr(resource, "resource_id", None)})
-            return index[key]
 
-        for resource in blast.resources:
-            add(resource)
-        capabilities = [{"action": cap.action.value, "operation": cap.operation, "certain": cap.certain,
-                         "resources": sorted({add(r) for r in cap.resources})}
-                        for cap in blast.capabilities]
-        locations = []
-        for loc in cred.locations:
-            file_like = not (loc.path.startswith("env:") or loc.path.startswith("git:") or loc.history_only)
-            locations.append({
-                "path": loc.path, "line": loc.line, "source": loc.source.value, "store": loc.store,
-                "profile": loc.profile,
-                "abspath": os.path.normpath(os.path.join(base, loc.path)) if file_like else None,
-            })
-        credentials[cred.fingerprint] = {
-            "id": cred.id, "provider": cred.provider, "kind": cred.kind, "preview": cred.preview,
-            "status": assessment.verification.status.value, "identity": blast.identity,
-            "locations": locations, "resources": resources, "capabilities": capabilities,
-        }
+def _header(workspace: str, task_env: str | None, now: float | None) -> dict[str, Any]:
     return {"version": MAP_VERSION, "workspace": os.path.realpath(workspace),
             "created_at": time.time() if now is None else now, "task_env": task_env,
-            "note": "credreach reach map: fingerprints and identifiers only, never a secret value",
-            "credentials": credentials}
+            "note": "credreach reach map: fingerprints and identifiers only, never a secret value"}
+
+
+def _credential_entry(assessment: Any, base: str) -> dict[str, Any]:
+    cred = assessment.credential
+    blast = assessment.blast_radius
+    resources: list[dict[str, Any]] = []
+    index: dict[tuple[Any, ...], int] = {}
+
+    def add(resource: Any) -> int:
+        key = (resource.kind, resource.name, resource.environment, resource.parent)
+        if key not in index:
+            index[key] = len(resources)
+            env_class = getattr(resource.env_class, "value", str(resource.env_class))
+            resources.append({"kind": resource.kind, "name": resource.name,
+                              "environment": resource.environment, "env_class": env_class,
+                              "parent": resource.parent,
+                              "id": getattr(resource, "id", None) or getattr(resource, "resource_id", None)})
+        return index[key]
+
+    for resource in blast.resources:
+        add(resource)
+    capabilities = [{"action": cap.action.value, "operation": cap.operation, "certain": cap.certain,
+                     "resources": sorted({add(r) for r in cap.resources})}
+                    for cap in blast.capabilities]
+    locations = []
+    for loc in cred.locations:
+        file_like = not (loc.path.startswith("env:") or loc.path.startswith("git:") or loc.history_only)
+        locations.append({
+            "path": loc.path, "line": loc.line, "source": loc.source.value, "store": loc.store,
+            "profile": loc.profile,
+            "abspath": os.path.normpath(os.path.join(base, loc.path)) if file_like else None,
+        })
+    return {
+        "id": cred.id, "provider": cred.provider, "kind": cred.kind, "preview": cred.preview,
+        "status": assessment.verification.status.value, "identity": blast.identity,
+        "locations": locations, "resources": resources, "capabilities": capabilities,
+    }
+
+
+def encode(result: Any, workspace: str, *, base_dir: str | None = None, task_env: str | None = None,
+           now: float | None = None) -> Iterator[bytes]:
+    """``json.dumps(build(...), sort_keys=True, separators=(",", ":"))`` as UTF-8, byte for byte,
+    in pieces: one credential's entry is built, encoded and written at a time (a map of 100,000
+    locations built whole was the largest allocation of a big scan)."""
+    base = base_dir or os.getcwd()
+    header = _header(workspace, task_env, now)
+    by_fingerprint = {a.credential.fingerprint: a for a in result.assessments}  # last wins, as in build()
+    keys = sorted([*header, "credentials"])
+    yield b"{"
+    for position, key in enumerate(keys):
+        yield (("," if position else "") + json.dumps(key) + ":").encode("utf-8")
+        if key != "credentials":
+            yield json.dumps(header[key], sort_keys=True, separators=(",", ":")).encode("utf-8")
+            continue
+        yield b"{"
+        for number, fp in enumerate(sorted(by_fingerprint)):
+            entry = _credential_entry(by_fingerprint[fp], base)
+            yield (("," if number else "") + json.dumps(fp) + ":"
+                   + json.dumps(entry, sort_keys=True, separators=(",", ":"))).encode("utf-8")
+        yield b"}"
+    yield b"}"
 
 
 def write(result: Any, workspace: str, *, path: Path | None = None, base_dir: str | None = None,
@@ -230,10 +258,9 @@ def write(result: Any, workspace: str, *, path: Path | None = None, base_dir: st
     """Write the map for ``workspace`` (0600, atomic, no link followed); returns where."""
     target = path or map_path(workspace, environ)
     ensure_dir(target.parent)
-    document = build(result, workspace, base_dir=base_dir, task_env=task_env)
     # Compact: json's C encoder runs only without `indent` (a 25,000-credential map took 1 s
-    # indented), and the hook parses a smaller file on every tool call.
-    write_bytes(target, json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    # indented), and the hook parses a smaller file on every tool call. Streamed (see encode()).
+    write_bytes(target, encode(result, workspace, base_dir=base_dir, task_env=task_env))
     return target
 
 

@@ -14,6 +14,7 @@ import os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hook path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
     from typing import TypeVar
 
@@ -43,8 +44,9 @@ def ensure_dir(path: PathT, mode: int = 0o700) -> PathT:
     return path
 
 
-def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Atomically replace ``path`` with ``data`` (mode ``mode``), never writing through a link."""
+def write_bytes(path: Path, data: bytes | Iterable[bytes], mode: int = 0o600) -> None:
+    """Atomically replace ``path`` with ``data`` (bytes, or chunks written as they come; mode
+    ``mode``), never writing through a link."""
     try:
         from scanner import safe_io  # type: ignore[attr-defined]
 
@@ -66,7 +68,8 @@ def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     fd = os.open(tmp, flags, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in ([data] if isinstance(data, bytes) else data):
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

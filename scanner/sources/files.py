@@ -422,7 +422,15 @@ def display_path(path: str) -> str:
     cwd = os.getcwd()
     absolute = os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
     prefix = cwd.rstrip(os.sep) + os.sep
-    # The common case without relpath's splitting of both paths.
-    rel = absolute[len(prefix):] if absolute.startswith(prefix) else os.path.relpath(path)
+    # Without relpath's splitting of both paths: under the working directory the relative path is
+    # the rest after its prefix; anywhere else relpath would start with ".." (shown as given).
+    if absolute.startswith(prefix):
+        rel = absolute[len(prefix):]
+    elif absolute == cwd:
+        rel = "."
+    elif absolute.startswith("//"):  # POSIX keeps a leading "//"; relpath ignores it
+        rel = os.path.relpath(path)
+    else:
+        rel = ".."
     shown = path if rel.startswith("..") else rel
     return printable(shown)
