@@ -104,14 +104,14 @@ class Collector:
 
     def __init__(self, progress: ProgressFn | None = None,
                  use_detect_secrets: bool = True, controls: ControlTrust = TRUSTED,
-                 keep_filtered: bool = True) -> None:
+                 keep_filtered: bool = True, remember_worker_files: bool = True) -> None:
         self.controls = controls
         self.keep_filtered = keep_filtered
         """Whether dropped matches are kept for ``--show-filtered`` (a large tree has as many of
         them as credentials; without the option they are only counted)."""
         self.filtered_count = 0
-        self.remember_worker_files = True
-        """Keep the content keys of files workers read (collect() turns it off without git history)."""
+        self.remember_worker_files = remember_worker_files
+        """Keep the content keys of files workers read (only git history can reuse them later)."""
         self.allowed_by_comment = 0
         """Credentials an inline allow comment kept out of the result (reported as a warning)."""
         self.allow_overruled = 0
@@ -168,8 +168,9 @@ class Collector:
         """
         self._apply(self._detector.submit(ref, _Tag(self.source, ref.size, counted=False)))
 
-    def prepare(self, expected_bytes: int) -> None:
-        """A source knows this much is coming (git history): detection workers may start now."""
+    def prepare(self, expected_bytes: Callable[[], int]) -> None:
+        """A source can tell how much is coming (a tree's size, a history's): detection workers may
+        start now. Asked only when the answer could start them (not with one worker, not twice)."""
         self._detector.prepare(expected_bytes)
 
     def hit(self, hit: Hit) -> None:
@@ -306,8 +307,8 @@ def collect(options: ScanOptions, progress: ProgressFn | None = None) -> Collect
             load_rule_file(path)  # a bad file fails here, before any work
         # Detection workers are fresh interpreters: they read the same files from the environment.
         os.environ[RULES_ENV] = os.pathsep.join(options.rule_files)
-    sink = Collector(progress, options.use_detect_secrets, options.controls, keep_filtered=options.show_filtered)
-    sink.remember_worker_files = options.git_history
+    sink = Collector(progress, options.use_detect_secrets, options.controls, keep_filtered=options.show_filtered,
+                     remember_worker_files=options.git_history)
     for note in options.controls.notes:
         sink.warn(note)
     try:

@@ -48,7 +48,7 @@ import os
 import re
 import signal
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -266,10 +266,12 @@ class OrderedDetector(Generic[T]):
         return not self._broken and (self._pool is not None or (
             self.workers >= 2 and self._seen_bytes + size > self.min_parallel_bytes))
 
-    def prepare(self, expected_bytes: int) -> None:
-        """Start the workers now if ``expected_bytes`` more text is known to come (a git history
-        whose packs hold that much): they start while the source is still listing, not after."""
-        if self._pool is None and self.will_pool(expected_bytes):
+    def prepare(self, expected_bytes: Callable[[], int]) -> None:
+        """Start the workers now if ``expected_bytes()`` more text is known to come (a tree or a git
+        history that large): they start while the source is still listing, not after. The estimate
+        (an lstat walk, a git call) is made only when it could start the pool."""
+        if self._pool is None and not self._broken and self.workers >= 2 \
+                and self.will_pool(expected_bytes()):
             pool = self._start_pool()
             for _ in range(self.workers):  # one task each: the executor starts a process per task
                 self._running.add(pool.submit(_warm_up))

@@ -140,7 +140,9 @@ class Encoded(list[Any]):
     """A report list built item by item as it is written (:func:`layout`), not held whole.
 
     A 1 GB tree yields ~100,000 credential locations; their dicts, built all at once, were the
-    largest allocation of the run (tens of MB on top of the result itself)."""
+    largest allocation of the run (tens of MB on top of the result itself). Only :func:`layout`
+    encodes it; ``json.dumps`` would see an empty list, so ``result_dict`` returns one only when
+    asked (``lazy=True``)."""
 
     def __init__(self, items: Sequence[Any], build: Callable[[Any], Any]) -> None:
         super().__init__()

@@ -197,7 +197,7 @@ def _walk_root(root: str, options: WalkOptions, sink: Sink, stats: WalkStats,
         return
     prepare = getattr(sink, "prepare", None)
     if prepare is not None:
-        prepare(estimate_size(root, options.default_excludes))
+        prepare(lambda: estimate_size(root, options.default_excludes))
     exclude = _spec(options.exclude)
     tree_patterns = _read_ignore_file(root)
     ignore_path = display_path(os.path.join(root, IGNORE_FILE))

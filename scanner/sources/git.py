@@ -604,7 +604,7 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
     missing: list[str] = []
     prepare = getattr(sink, "prepare", None)
     if prepare is not None:
-        prepare(stored_size(repo_root))  # detection workers start while git walks the history
+        prepare(lambda: stored_size(repo_root))  # detection workers start while git walks the history
     try:
         tips = ["--all", *stash_commits(repo_root)]
     except GitError as exc:
