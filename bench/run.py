@@ -17,7 +17,9 @@ Subcommands (everything lands in ``bench/.work/`` and ``bench/.peers/``, both gi
     50 ms from /proc), MB/s (corpus bytes ÷ wall, the same numerator for everyone) and the
     tool's wall ÷ credreach's. Two limits run alongside: ``raw read`` (every file read and
     thrown away, 2 processes) and ``hyperscan only`` (the same files read and scanned once with
-    credreach's compiled rule database, no detection logic, 2 processes). The ``history``
+    credreach's compiled rule database, no detection logic, 2 processes), and a pure-Python CPU loop
+    run as one process and as two (``cpu-loop``): their ratio is the most two workers can gain on
+    this host in that run, printed next to credreach's 1-worker ÷ 2-worker ratio. The ``history``
     corpus gets ``--git-history`` rows (MB/s = bytes of all distinct blobs ÷ wall).
 ``worst``
     Detection time of every file of a corpus, in this process; prints the slowest files.
@@ -304,6 +306,8 @@ def tools() -> list[Tool]:
              lambda o: None, env=python_env),
         Tool("hyperscan only (limit)", lambda c, o: [me, str(BENCH / "run.py"), "hs-only", str(c)],
              lambda o: None, env=python_env),
+        Tool(CPU_LOOP_ONE, lambda c, o: [me, str(BENCH / "run.py"), "cpu-loop", "1"], lambda o: None),
+        Tool(CPU_LOOP_TWO, lambda c, o: [me, str(BENCH / "run.py"), "cpu-loop", "2"], lambda o: None),
         Tool("credreach --git-history", _credreach("--git-history"), _credreach_findings, env=python_env,
              history=True),
         Tool("credreach --history-only", _credreach("--history-only"), _credreach_findings, env=python_env,
@@ -346,6 +350,45 @@ def _hs_chunk(paths: list[str]) -> int:
             continue
         hits += len(matcher.candidates(data.decode("utf-8", "replace")))
     return hits
+
+
+CPU_LOOP_ONE = "CPU loop, 1 process (limit)"
+CPU_LOOP_TWO = "CPU loop, 2 processes (limit)"
+CPU_LOOP_STEPS = 60_000_000
+
+
+def _cpu_chunk(steps: int) -> int:
+    total = 0
+    for i in range(steps):
+        total += i
+    return total
+
+
+def cpu_loop(processes: int) -> None:
+    """The same pure-Python work, two equal halves, in one process or in two at once: the ratio of
+    the two walls is what this machine's two CPUs can give a perfectly parallel Python job in that
+    round, the ceiling for credreach's 1-worker ÷ 2-worker ratio (a shared or throttled host gives
+    less than 2x)."""
+    from multiprocessing import get_context
+
+    if processes == 1:
+        print(_cpu_chunk(CPU_LOOP_STEPS) + _cpu_chunk(CPU_LOOP_STEPS))
+        return
+    with get_context("spawn").Pool(2) as pool:
+        print(sum(pool.map(_cpu_chunk, [CPU_LOOP_STEPS, CPU_LOOP_STEPS])))
+
+
+def scaling_line(results: list[Measurement]) -> str | None:
+    """credreach's 1-worker ÷ 2-worker wall next to the CPU loop's 1 ÷ 2 processes of the same run."""
+    by_tool = {r.tool: r for r in results}
+    parts = []
+    one, two = by_tool.get("credreach (1 worker)"), by_tool.get("credreach")
+    if one is not None and two is not None and two.wall > 0:
+        parts.append(f"credreach 1 worker ÷ 2 workers = {one.wall / two.wall:.2f}x")
+    loop_one, loop_two = by_tool.get(CPU_LOOP_ONE), by_tool.get(CPU_LOOP_TWO)
+    if loop_one is not None and loop_two is not None and loop_two.wall > 0:
+        parts.append(f"CPU loop 1 ÷ 2 processes (this host's ceiling) = {loop_one.wall / loop_two.wall:.2f}x")
+    return "Two-core scaling: " + "; ".join(parts) if parts else None
 
 
 def limit_pass(kind: str, root: Path) -> None:
@@ -397,6 +440,9 @@ def run(corpora: list[str], only: list[str] | None, skip: list[str], rounds: int
         _ratios(best)
         results.extend(best)
         text = table(best)
+        scaling = scaling_line(best)
+        if scaling is not None:
+            text += f"\n\n{scaling}"
         print(text, flush=True)
         sections.append(f"\n### {corpus_name} ({files} files, {size / 1e6:.1f} MB"
                         f"{' of distinct blobs' if corpus_name == 'history' else ''})\n\n{text}")
@@ -528,6 +574,7 @@ def main() -> None:
         checker.add_argument("--top", type=int, default=5, help="worst: how many files to list")
     for name in ("raw-read", "hs-only"):
         sub.add_parser(name).add_argument("root", type=Path)
+    sub.add_parser("cpu-loop").add_argument("processes", type=int, choices=(1, 2))
     args = parser.parse_args()
     if args.cmd == "setup":
         setup()
@@ -542,6 +589,8 @@ def main() -> None:
         worst(args.corpus or ["small", "redos"], args.top)
     elif args.cmd == "verify":
         verify(args.corpus or ["small"], args.every, args.max_file)
+    elif args.cmd == "cpu-loop":
+        cpu_loop(args.processes)
     else:
         limit_pass("raw" if args.cmd == "raw-read" else "hs", args.root)
 

@@ -99,6 +99,12 @@ class Location:
     def sort_key(self) -> tuple[str, int, int]:
         return (self.path, self.line or 0, self.column or 0)
 
+    def at(self, line: int | None, column: int | None) -> Location:
+        """This location at another line and column: ``dataclasses.replace`` without its field
+        introspection, which detection pays once per match (tests/test_model.py keeps the two equal)."""
+        return Location(self.path, line, column, self.source, self.readable, self.gitignored, self.tracked,
+                        self.store, self.profile, self.commit, self.author_date, self.history_only)
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -117,6 +123,16 @@ class Hit:
     filtered_by: str | None = None
     """Set when a false-alarm filter dropped this match (``placeholder``, ``low_entropy``, ...):
     such a hit is not a credential; it is only listed with ``--show-filtered``."""
+
+    def moved(self, location: Location) -> Hit:
+        """The same match at ``location`` (a copy of a file already detected)."""
+        return Hit(self.provider, self.kind, self.secret, location, self.rule, self.companions, self.specific,
+                   self.filtered_by)
+
+    def dropped(self, reason: str) -> Hit:
+        """The same match, set apart by the false-alarm filter ``reason``."""
+        return Hit(self.provider, self.kind, self.secret, self.location, self.rule, self.companions, self.specific,
+                   reason)
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Hits cross from detection workers by the hundred thousand: rebuilt with the repeated

@@ -173,6 +173,10 @@ class Collector:
         start now. Asked only when the answer could start them (not with one worker, not twice)."""
         self._detector.prepare(expected_bytes)
 
+    def expect(self, left_bytes: int) -> None:
+        """A source knows how much is still to come (a history, from ``cat-file --batch-check``)."""
+        self._detector.expect(left_bytes)
+
     def hit(self, hit: Hit) -> None:
         self._apply(self._detector.passthrough(_Tag(self.source), [hit]))
 

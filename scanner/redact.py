@@ -124,6 +124,8 @@ class Redactor:
         self._index: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.enabled = True
+        self.version = 0
+        """Bumped whenever a value is added: what a caller's remembered scrub results are valid for."""
 
     def register(self, secret: str) -> None:
         """Remember ``secret`` (and a URL's password) if it is redactable; otherwise ignore it."""
@@ -142,6 +144,7 @@ class Redactor:
                 key = value[:MIN_REDACTED_LENGTH]
                 # One entry replaced whole (atomic for readers), longest first for leftmost-longest.
                 self._index[key] = tuple(sorted((*self._index.get(key, ()), value), key=len, reverse=True))
+                self.version += 1
 
     def __len__(self) -> int:
         return len(self._secrets)

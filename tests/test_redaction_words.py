@@ -85,6 +85,26 @@ def test_real_secrets_are_registered_and_scrubbed_in_free_text() -> None:
     assert "Sommer" not in redactor.scrub("login failed for 'Sommer\udcf6Zeit2024'")
 
 
+def test_a_remembered_scrub_is_redone_once_a_new_secret_is_registered() -> None:
+    """The report's scrubber remembers each sentence's result (thousands of credentials share a
+    few); a value the global redactor learns afterwards must still be taken out of it."""
+    from scanner.redact import REDACTOR
+    from scanner.report.common import Scrubber
+
+    late = "late-" + GH_TOKEN[::-1]
+    scrubber = Scrubber(ScanResult(ScanStats(roots=(".",), files_scanned=0, bytes_scanned=0, skipped=()), ()))
+    sentence = f"provider said: token {late} was revoked"
+    assert scrubber.text(sentence) == sentence  # nothing registered yet: unchanged, and remembered
+    assert scrubber.text(sentence) == sentence
+    REDACTOR.register(late)
+    try:
+        assert scrubber.text(sentence) == f"provider said: token {preview(late)} was revoked"
+        REDACTOR.enabled = False  # --show-secrets: the remembered redacted text is not served
+        assert scrubber.text(sentence) == sentence
+    finally:
+        REDACTOR.enabled = True
+
+
 @pytest.mark.parametrize("scheme", sorted(URL_PASSWORDS))
 def test_url_preview_masks_up_to_the_last_at(scheme: str) -> None:
     head, password, tail = URL_PASSWORDS[scheme]

@@ -27,6 +27,10 @@ from scanner.sources.base import (
 TOKEN = "ghp_" + "k3Lm9QzR7vT2wX8yB4nC6dF1gH5jJ0aPsE2u"
 
 
+def _origin(path: str) -> Location:
+    return Location(path=path, line=None, column=None, source=SourceKind.WORKSPACE)
+
+
 def _ref(path: Path, *, follow: bool = False, max_size: int = 1 << 20) -> FileRef:
     origin = Location(path=str(path), line=None, column=None, source=SourceKind.WORKSPACE)
     return FileRef(str(path), origin, 0, max_size, follow)
@@ -135,6 +139,42 @@ def test_history_with_workers_started_early_reports_what_a_serial_run_does(
     assert len({secret for secret, _ in found}) == 5
     assert [(h.secret, h.location) for h in parallel.hits] == found
     assert parallel.skipped == serial.skipped and parallel.warnings == serial.warnings
+    # Work-tree files are hashed as blobs stream: only the token no longer in the tree is history-only.
+    only_in_history = {h.secret for h in serial.hits if h.location.history_only}
+    assert only_in_history == {f"{TOKEN[:-2]}00"}
+
+
+def test_batches_shrink_as_the_known_end_of_the_input_nears() -> None:
+    from scanner.detect.parallel import BATCH_BYTES, MIN_BATCH_BYTES, OrderedDetector
+    from scanner.sources.base import Document
+
+    detector: OrderedDetector[int] = OrderedDetector(use_detect_secrets=False, workers=2, min_parallel_bytes=0)
+    flushed: list[int] = []
+    flush = detector._flush_batch
+
+    def recording_flush() -> None:
+        if detector._batch:
+            flushed.append(detector._batch_bytes)
+        flush()
+
+    detector._flush_batch = recording_flush  # type: ignore[method-assign]
+    docs = [Document(f"TOKEN = '{TOKEN[:-2]}{i % 100:02d}'\n" + "x = 1\n" * 3500, _origin(f"f{i}.py"), 21006)
+            for i in range(160)]
+    left = sum(len(doc.text) for doc in docs)
+    ready = []
+    try:
+        for number, doc in enumerate(docs):
+            left -= len(doc.text)
+            detector.expect(left)
+            ready += detector.submit(doc, number)
+        ready += detector.finish()
+    finally:
+        detector.close()
+    assert [tag for tag, _ in ready] == list(range(160))  # every result, in order
+    assert all(len(hits) == 1 for _, hits in ready)
+    size = len(docs[0].text)
+    assert max(flushed) <= BATCH_BYTES + size
+    assert flushed[-1] <= MIN_BATCH_BYTES + size < max(flushed)  # the last ones are the smallest
 
 
 def test_stored_size_of_a_directory_without_git_is_zero(tmp_path: Path) -> None:

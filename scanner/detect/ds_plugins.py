@@ -19,7 +19,6 @@ processes (detect-secrets returns a line's secrets as a set, whose order varies 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import logging
@@ -249,10 +248,9 @@ def scan_lines(doc: Document, index: LineIndex, fast: bool | None = None) -> Ite
             provider, kind = classify_token(value) or (provider, kind)
         column = line_text.find(value) + 1 or 1
         if doc.origin.line is not None:
-            location = dataclasses.replace(doc.origin, line=doc.origin.line + secret.line_number - 1,
-                                           column=column)
+            location = doc.origin.at(doc.origin.line + secret.line_number - 1, column)
         else:
-            location = dataclasses.replace(doc.origin, line=secret.line_number, column=column)
+            location = doc.origin.at(secret.line_number, column)
         yield Hit(provider, kind, value, location, f"detect-secrets:{secret.type}", specific=specific)
 
 

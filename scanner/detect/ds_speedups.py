@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 
 from detect_secrets.filters import allowlist
 from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
@@ -72,17 +74,30 @@ def is_line_allowlisted(filename: str, line: str, context: CodeSnippet) -> bool:
 
 
 def shannon_entropy(self: HighEntropyStringsPlugin, data: str) -> float:
-    """``HighEntropyStringsPlugin.calculate_shannon_entropy``: absent characters skipped, same bits."""
+    """``HighEntropyStringsPlugin.calculate_shannon_entropy``: absent characters skipped, same bits.
+
+    Remembered per charset and string: a candidate is asked by the prefilter and by the plugin,
+    and the same strings recur file after file (generated tables of digests)."""
     if not data:
         return 0
+    charset = self.charset
+    if isinstance(charset, str):
+        return _remembered_entropy(charset, data)
+    return _entropy_over(charset, data)
+
+
+def _entropy_over(charset: Iterable[str], data: str) -> float:
     present = set(data)
     length = len(data)
     entropy = 0.0
-    for x in self.charset:
+    for x in charset:
         if x in present:
             p_x = float(data.count(x)) / length
             entropy += - p_x * math.log(p_x, 2)
     return entropy
+
+
+_remembered_entropy = lru_cache(maxsize=16384)(_entropy_over)
 
 
 def install(settings: object) -> None:

@@ -8,7 +8,6 @@ detect-secrets plugins are line-based; they get each line with its context so th
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -252,9 +251,8 @@ def _companions(rule: Rule, index: LineIndex, line: int) -> dict[str, str]:
 
 def _at(origin: Location, line: int, column: int) -> Location:
     if origin.line is not None:  # origin already points into a larger file (e.g. env NAME=value)
-        return dataclasses.replace(origin, line=origin.line + line - 1,
-                                   column=column if line > 1 else (origin.column or 1) + column - 1)
-    return dataclasses.replace(origin, line=line, column=column)
+        return origin.at(origin.line + line - 1, column if line > 1 else (origin.column or 1) + column - 1)
+    return origin.at(line, column)
 
 
 def specific_reason(hit: Hit) -> str | None:
@@ -340,7 +338,7 @@ def _split_allowed(hits: list[Hit], doc: Document, index: LineIndex) -> tuple[li
         if local not in verdict:
             verdict[local] = 0 < local <= len(index.starts) and ALLOWLIST.search(index.line_text(local)) is not None
         (allowed if verdict[local] else kept).append(hit)
-    return kept, [dataclasses.replace(h, filtered_by=ALLOW_COMMENT) for h in allowed]
+    return kept, [h.dropped(ALLOW_COMMENT) for h in allowed]
 
 
 def keyword_hits(doc: Document, index: LineIndex) -> list[Hit]:
@@ -397,7 +395,7 @@ def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None 
         if reason is None:
             specific.append(hit)
         else:
-            dropped.append(dataclasses.replace(hit, filtered_by=reason))
+            dropped.append(hit.dropped(reason))
     covered = [h.secret for h in specific] + [v for h in specific for v in h.companions.values()]
     hits = list(specific)
     seen_specific = {h.secret for h in specific}
@@ -431,12 +429,12 @@ def detect(doc: Document, *, use_detect_secrets: bool = True, fast: bool | None 
                 continue  # the keyword reader already dropped this value, and said why
             reason = specific_reason(hit) if hit.specific else generic_reason(hit, line_text)
             if reason is not None:
-                dropped.append(dataclasses.replace(hit, filtered_by=reason))
+                dropped.append(hit.dropped(reason))
                 continue
             hits.append(hit)
     own = own_output.fingerprint_values(doc.text)  # a baseline/report/SARIF's own fingerprints
     if own:
-        dropped += [dataclasses.replace(h, filtered_by=own_output.FILTER_REASON) for h in hits if h.secret in own]
+        dropped += [h.dropped(own_output.FILTER_REASON) for h in hits if h.secret in own]
         hits = [h for h in hits if h.secret not in own]
     if hits and _may_hold_allow_comment(doc.text) and ALLOWLIST.search(doc.text):
         hits, allowed = _split_allowed(hits, doc, index)

@@ -41,7 +41,6 @@ ignore SIGINT; the parent handles Ctrl-C and tears the pool down.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -70,6 +69,8 @@ MIN_BYTES_ENV = "CREDREACH_PARALLEL_MIN_BYTES"
 DEFAULT_MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 BATCH_BYTES = 1024 * 1024
 BATCH_DOCS = 256
+MIN_BATCH_BYTES = 32 * 1024
+"""Smallest batch near the known end of the input (a history whose blob sizes git gave)."""
 
 
 def default_workers() -> int:
@@ -158,9 +159,7 @@ _SWAGGER = re.compile(r".*swagger.*")  # detect_secrets.filters.heuristic._get_s
 
 def relocate(hits: list[Hit], doc: Document) -> list[Hit]:
     """Hits detected on identical content elsewhere, moved to this document's location."""
-    return [dataclasses.replace(h, location=dataclasses.replace(doc.origin, line=h.location.line,
-                                                                column=h.location.column))
-            for h in hits]
+    return [h.moved(doc.origin.at(h.location.line, h.location.column)) for h in hits]
 
 
 def safe_detect(doc: Document, use_detect_secrets: bool) -> list[Hit]:
@@ -256,6 +255,8 @@ class OrderedDetector(Generic[T]):
         self._batch_after: list[T] = []
         self._broken = False
         """A worker died (killed, out of memory): detect inline from then on."""
+        self._left: int | None = None
+        """Bytes still to come after those submitted, when the source knows (:meth:`expect`)."""
 
     @property
     def parallel(self) -> bool:
@@ -275,6 +276,18 @@ class OrderedDetector(Generic[T]):
             pool = self._start_pool()
             for _ in range(self.workers):  # one task each: the executor starts a process per task
                 self._running.add(pool.submit(_warm_up))
+
+    def expect(self, left_bytes: int) -> None:
+        """Only ``left_bytes`` more input comes after what was submitted (a history's blob sizes are
+        known before any is read; the source says so as it goes): batches shrink as the end nears,
+        so the workers finish together instead of one detecting a last full batch alone."""
+        self._left = max(0, left_bytes)
+
+    def _batch_limit(self) -> int:
+        if self._left is None:
+            return BATCH_BYTES
+        # In flight at the end: about 2 x workers batches; each a fraction of what is left.
+        return max(MIN_BATCH_BYTES, min(BATCH_BYTES, self._left // (4 * self.workers)))
 
     def _start_pool(self) -> ProcessPoolExecutor:
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
@@ -297,7 +310,7 @@ class OrderedDetector(Generic[T]):
         self._batch.append(doc)
         self._batch_tags.append(tag)
         self._batch_bytes += size
-        if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_DOCS:
+        if self._batch_bytes >= self._batch_limit() or len(self._batch) >= BATCH_DOCS:
             self._flush_batch()
         while self._full():
             self._wait_any()

@@ -252,6 +252,9 @@ class Scrubber:
     def __init__(self, result: ScanResult, show_secrets: bool = False) -> None:
         self.enabled = not show_secrets
         self._local = Redactor()
+        self._done: dict[str, tuple[tuple[int, bool], str]] = {}
+        """Text -> (the global redactor's state, scrubbed text): a report repeats the same few
+        sentences for thousands of credentials ("offline: verification not attempted")."""
         if self.enabled:
             for a in result.assessments:
                 self._local.register(a.credential.secret)
@@ -262,10 +265,20 @@ class Scrubber:
     def text(self, value: str) -> str:
         if not self.enabled or not value:
             return value
-        return REDACTOR.scrub(self._local.scrub(value))
+        state = (REDACTOR.version, REDACTOR.enabled)  # read first: a value registered meanwhile
+        done = self._done.get(value)                   # makes the remembered entry stale
+        if done is not None and done[0] == state:
+            return done[1]
+        scrubbed = REDACTOR.scrub(self._local.scrub(value))
+        if len(self._done) < _REMEMBERED_TEXTS:
+            self._done[value] = (state, scrubbed)
+        return scrubbed
 
     def texts(self, values: Iterable[str]) -> list[str]:
         return [self.text(v) for v in values]
+
+
+_REMEMBERED_TEXTS = 4096
 
 
 # Reasons the HTTP client (providers/base.py) and requests/urllib3 give when the network, not the

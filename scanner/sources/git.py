@@ -455,6 +455,13 @@ def reachable_blobs(repo: str, tips: list[str], missing: list[str] | None = None
     return result
 
 
+def _reachable_with_headers(repo: str, tips: list[str],
+                            missing: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, int]]]:
+    """:func:`reachable_blobs` and the type and size of each (one thread, beside the log)."""
+    reachable = reachable_blobs(repo, tips, missing)
+    return reachable, _batch_check(repo, list(reachable))
+
+
 def _batch_check(repo: str, ids: list[str]) -> dict[str, tuple[str, int]]:
     """id -> (type, size) via one ``git cat-file --batch-check`` (headers only, no content)."""
     if not ids:
@@ -612,15 +619,16 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         return SourceStats(name=name, items=0, hits=0)
     # The object walk and the commit log are two git processes that do not depend on each other:
     # run side by side (on two cores) instead of one after the other.
+    # The sizes of what the walk found are asked in the same thread, still while the log runs.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        walk = pool.submit(reachable_blobs, repo_root, tips, missing)
+        walk = pool.submit(_reachable_with_headers, repo_root, tips, missing)
         try:
             attributed = attribute_blobs(repo_root, tips)
             log_error: GitError | None = None
         except GitError as exc:
             attributed, log_error = {}, exc
         try:
-            reachable = walk.result()
+            reachable, headers = walk.result()
         except GitError as exc:
             sink.warn(f"{printable(repo_root)}: git history not scanned ({exc})")
             return SourceStats(name=name, items=0, hits=0)
@@ -631,7 +639,8 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         if blob not in attributed:
             attributed[blob] = BlobInfo(blob, path, None, None, {path})
     try:
-        headers = _batch_check(repo_root, list(attributed))
+        # Blobs only the log named (none in a sound repository) are asked now.
+        headers.update(_batch_check(repo_root, [blob for blob in attributed if blob not in headers]))
     except GitError as exc:
         sink.warn(f"{printable(repo_root)}: git history not scanned ({exc})")
         return SourceStats(name=name, items=0, hits=0)
@@ -639,6 +648,17 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         worktree_blob_ids = head_tree_blobs(repo_root)
     worktree = None if worktree_blob_ids is not None else WorktreeIndex(repo_root, object_format(repo_root),
                                                                          max_blob_size)
+    def in_worktree(blob: str, info: BlobInfo, size: int) -> bool:
+        if worktree_blob_ids is not None:
+            return any(worktree_blob_ids.get(p) == blob for p in info.paths)
+        if size > max_blob_size:
+            return False  # never hashed: an over-size file is read neither in the tree nor in history
+        assert worktree is not None
+        return any(worktree.contains(p, blob, size) for p in info.paths)
+
+    # Hashing work-tree files only labels a blob (history-only or not) unless current blobs are
+    # left out: then it is done blob by blob as they stream, while the detectors already run.
+    hash_later = worktree is not None and not skip_current
     wanted: list[str] = []
     flags: dict[str, bool] = {}
     for blob, info in attributed.items():
@@ -648,13 +668,10 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         if kind != "blob":
             continue
         info.size = size
-        if worktree_blob_ids is not None:
-            present = any(worktree_blob_ids.get(p) == blob for p in info.paths)
-        elif size > max_blob_size:
-            present = False  # never hashed: an over-size file is read neither in the tree nor in history
-        else:
-            assert worktree is not None
-            present = any(worktree.contains(p, blob, size) for p in info.paths)
+        if hash_later and size <= max_blob_size:
+            wanted.append(blob)
+            continue
+        present = in_worktree(blob, info, size)
         if present and skip_current:
             continue
         flags[blob] = not present
@@ -662,11 +679,19 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
             sink.skip(_history_location(info, not present).path, SKIP_TOO_LARGE)
             continue
         wanted.append(blob)
+    expect = getattr(sink, "expect", None)
+    left = sum(attributed[blob].size for blob in wanted)
     scanned = 0
     try:
         for blob, content in stream_blobs(repo_root, wanted, missing):
+            left -= len(content)
+            if expect is not None:
+                expect(left)  # the detectors' batches shrink as the end nears
             info = attributed[blob]
-            origin = _history_location(info, flags[blob])
+            history_only = flags.get(blob)
+            if history_only is None:
+                history_only = not in_worktree(blob, info, info.size)
+            origin = _history_location(info, history_only)
             if looks_binary(content):
                 sink.skip(origin.path, SKIP_BINARY)
                 continue
