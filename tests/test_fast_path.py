@@ -335,15 +335,68 @@ def test_filter_calls_answer_as_detect_secrets_own_filter_loop(corpus: dict[str,
     assert verdicts[True] > 50 and verdicts[False] > 50
 
 
-def test_allow_comment_precheck_never_hides_an_allow_comment() -> None:
-    """engine._may_hold_allow_comment looks for "allow" before the case-insensitive ALLOWLIST regex:
-    only ASCII letters fold to a/l/o/w under re.I, and every ALLOWLIST match holds such a run."""
+def test_allow_comment_check_folds_like_the_case_insensitive_regex_over_all_of_unicode() -> None:
+    """engine.has_allow_comment searches ALLOWLIST's lower-case pattern on ``text.lower()`` unless
+    the text holds one of prefilter's three special characters: every character ``re.I`` matches
+    with a letter of the pattern must lower() to that letter, or be one of those three."""
+    from scanner.detect import engine
+    from scanner.detect.prefilter import _IGNORECASE_SPECIALS
+
+    letters = {c for c in engine.ALLOWLIST.pattern if c.isascii() and c.isalpha()}
+    for letter in sorted(letters):
+        folding = re.compile(letter, re.IGNORECASE)
+        for char in map(chr, range(0x80, 0x110000)):
+            if folding.fullmatch(char):
+                assert char.lower() == letter or char in _IGNORECASE_SPECIALS, (letter, hex(ord(char)))
+    for line in ("# pragma: allowlist secret", "x = 1  # CREDREACH:ALLOW", "// GitLeaks:Allow", "PRAGMA:ALLOWLIST-SECRET",
+                 "gitlea\u212as:allow", "pragma: allowli\u017ft secret", '"Effect": "Allow"'):
+        assert engine.has_allow_comment(line) == (engine.ALLOWLIST.search(line) is not None), line
+    assert not engine.has_allow_comment("token = 'abc'  # nothing to see")
+
+
+_ALLOW_PIECES = ("pragma:", "pragma: ", "allowlist", "ALLOWLIST", " secret", "-secret", "credreach:", "gitleaks:",
+                 "GITLEAKS:", "allow", "Allow", ":allow", "\u212a", "\u017f", "\u0131", "\u0130", "s", "k", "i", "\t",
+                 "\n", " ", "x")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ALLOW_PIECES), max_size=12))
+def test_allow_comment_check_answers_what_the_regex_answers(pieces: list[str]) -> None:
     from scanner.detect import engine
 
-    for letter in "alow":
-        folding = re.compile(letter, re.IGNORECASE)
-        others = [c for c in map(chr, range(0x80, 0x110000)) if folding.fullmatch(c)]
-        assert others == [], letter
-    for line in ("# pragma: allowlist secret", "x = 1  # CREDREACH:ALLOW", "// GitLeaks:Allow", "PRAGMA:ALLOWLIST-SECRET"):
-        assert engine.ALLOWLIST.search(line) and engine._may_hold_allow_comment(line)
-    assert not engine._may_hold_allow_comment("token = 'abc'  # nothing to see")
+    text = "".join(pieces)
+    assert engine.has_allow_comment(text) == (engine.ALLOWLIST.search(text) is not None)
+
+
+_QUOTED_PIECES = ('"', "'", '""', "''", '": "', "BurstablePerformanceSupported", "a" * 30, "0123456789" * 3,
+                  "deadbeef" * 3, VALUES["B64"], VALUES["B64_2"], VALUES["HEX"], VALUES["AWS_SECRET"], " ", ", ",
+                  "\n", "=", "key = ", "x")
+
+
+@needs_hyperscan
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_QUOTED_PIECES), max_size=40))
+def test_quoted_runs_with_too_few_distinct_characters_mark_nothing_a_plugin_needs(pieces: list[str]) -> None:
+    """The Hyperscan pass drops an entropy plugin's quoted run whose inside has too few distinct
+    characters to reach the limit: adjacent, nested and mixed quotes still mark every line the
+    plugins flag, and the fast path finds what detect-secrets' own loop finds."""
+    text = "".join(pieces)
+    gates = ds_plugins.gates()
+    names = {gate.index: type(gate.plugin).__name__ for gate in gates}
+    marks = prefilter.marked_lines(text, gates)
+    marked = {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
+    assert _flagged_lines(text, "a.json") <= marked
+    assert ds_plugins.raw_secrets(text, "a.json", True) == ds_plugins.raw_secrets(text, "a.json", False)
+
+
+@needs_hyperscan
+def test_json_keys_do_not_mark_their_lines_for_the_entropy_plugins() -> None:
+    gates = ds_plugins.gates()
+    entropy = {gate.index for gate in gates if gate.distinct_out_of_reach is not None}
+    assert len(entropy) == 2
+    text = "".join(f'  "BurstablePerformanceSupported{i % 7}": "NetworkPerformanceOptions",\n' for i in range(300))
+    text += f'  "key": "{VALUES["B64"]}"\n'
+    marks = prefilter.marked_lines(text, gates)
+    lines_with_entropy_gates = {line for line, (_, indices) in marks.items() if indices & entropy}
+    assert lines_with_entropy_gates == {301}
+    assert ds_plugins.raw_secrets(text, "a.json", True) == ds_plugins.raw_secrets(text, "a.json", False)

@@ -145,6 +145,16 @@ def _keyword_precheck() -> Callable[[str], bool] | None:
     return precheck
 
 
+def _distinct_out_of_reach(plugin: Any) -> int:
+    """At or under this many distinct characters a string cannot exceed the plugin's entropy limit
+    (n distinct characters give at most log2(n) bits; the margin is far above float rounding)."""
+    limit = float(plugin.entropy_limit)
+    fewest_distinct = 1
+    while math.log2(fewest_distinct) < limit - 1e-6:
+        fewest_distinct += 1
+    return fewest_distinct - 1
+
+
 def _entropy_precheck(plugin: Any) -> Callable[[str], bool]:
     """For the high-entropy plugins: some quoted string on the line is over the entropy limit.
 
@@ -158,10 +168,7 @@ def _entropy_precheck(plugin: Any) -> Callable[[str], bool]:
     regex = plugin.regex
     limit = float(plugin.entropy_limit)
     entropy = plugin.calculate_shannon_entropy
-    fewest_distinct = 1
-    while math.log2(fewest_distinct) < limit - 1e-6:
-        fewest_distinct += 1
-    fewest_distinct -= 1  # at or under this many distinct characters the limit is out of reach
+    fewest_distinct = _distinct_out_of_reach(plugin)
 
     def precheck(line: str) -> bool:
         for match in regex.finditer(line):
@@ -193,6 +200,9 @@ class Gate:
     exact: tuple[re.Pattern[str], ...] = ()
     """The plugin's own regexes when every line it flags holds a match of one of them (see
     :func:`_exact_finders`): the Hyperscan pass marks fewer lines with these than with the finders."""
+    distinct_out_of_reach: int | None = None
+    """For the high-entropy plugins: a finder match (a quoted run, see :func:`_quoted_run_finders`)
+    whose inside has at most this many distinct characters marks nothing (:func:`marked_lines`)."""
 
 
 def _leading_literal(pattern: str) -> str:
@@ -264,7 +274,9 @@ def build_gates(plugins: Sequence[Any]) -> tuple[Gate, ...]:
         ascii_res = tuple(re.compile(f.pattern) for f in finders)
         uni_res = tuple(re.compile(f.pattern, re.IGNORECASE if f.folded else 0) for f in finders)
         gates.append(Gate(index, plugin, ascii_res, tuple(f.folded for f in finders), uni_res, precheck,
-                          tuple(_leading_literal(f.pattern) for f in finders), _exact_finders(plugin)))
+                          tuple(_leading_literal(f.pattern) for f in finders), _exact_finders(plugin),
+                          _distinct_out_of_reach(plugin) if name in _ENTROPY_PLUGINS
+                          and not {'"', "'"} & set(str(plugin.charset)) else None))
     return tuple(gates)
 
 
@@ -405,8 +417,16 @@ def marked_lines(text: str, gates: Sequence[Gate], *, use_hyperscan: bool = True
     foldable = text.isascii() or _lowers_like_re_ignorecase(text)
     spans: list[tuple[int, int, int]] = []  # (start, end, gate index)
     everything: set[int] = set()
+    out_of_reach: dict[int, int] = {}
     database = finder_database(gates) if use_hyperscan and text.isascii() else None
     if database is not None and database.available:
+        # Hyperscan reports every match, so each quoted string an entropy plugin pairs is a span of
+        # its own (its charset holds no quote: the run starts after the nearest quote before the
+        # closing one); one with too few distinct characters can only fail the limit, and marks
+        # nothing (JSON keys such as "BurstablePerformanceSupported"). Not for re's finditer
+        # below, whose non-overlapping matches may cover a plugin's string with another.
+        out_of_reach = {gate.index: gate.distinct_out_of_reach for gate in gates
+                        if gate.distinct_out_of_reach is not None}
         spans = database.spans(text)
         everything = {gate.index for gate in gates if gate.ascii_finders is None}
         gates = ()
@@ -443,6 +463,11 @@ def marked_lines(text: str, gates: Sequence[Gate], *, use_hyperscan: bool = True
         line_end = size
     current: set[int] | None = None
     for start, end, index in spans:
+        most = out_of_reach.get(index)
+        if most is not None:
+            opening = text.rfind(text[end - 1], 0, end - 1)
+            if len(set(text[opening + 1:end - 1])) <= most:
+                continue
         if start > line_end:  # on a later line: count the newlines skipped, C-speed
             line += text.count("\n", line_end, start)
             line_begin = text.rfind("\n", line_end, start) + 1

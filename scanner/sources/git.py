@@ -496,10 +496,10 @@ def stream_blobs(repo: str, ids: list[str], missing: list[str] | None = None) ->
                     continue
                 if len(header) != 3 or not header[2].isdigit():
                     raise GitError("unexpected git cat-file output")
-                content = proc.read_exact(int(header[2]) + 1)  # the content and its newline
-                if content is None:
+                content = proc.read_exact(int(header[2]))
+                if content is None or proc.read_exact(1) is None:  # the content, then its newline
                     raise GitError("git cat-file ended early")
-                yield header[0], content[:-1]
+                yield header[0], content
     except subproc.ProgramMissing:
         raise GitError("git is not installed") from None
     except subproc.SubprocessTimeout as exc:
