@@ -251,6 +251,14 @@ def _flagged_lines(text: str, filename: str) -> set[tuple[int, str]]:
     return {(s.line_number, by_type[s.type]) for s in ds_plugins.raw_secrets(text, filename, False)}
 
 
+def _marked_lines_by_plugin(text: str) -> set[tuple[int, str]]:
+    """(line, plugin class) of every line the finder pass marks for a plugin."""
+    gates = ds_plugins.gates()
+    names = {gate.index: type(gate.plugin).__name__ for gate in gates}
+    marks = prefilter.marked_lines(text, gates)
+    return {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
+
+
 @needs_hyperscan
 def test_hyperscan_finder_pass_marks_every_line_a_plugin_flags(corpus: dict[str, str]) -> None:
     gates = ds_plugins.gates()
@@ -302,11 +310,7 @@ def test_a_finder_match_across_lines_marks_each_line() -> None:
 @given(st.lists(st.sampled_from(_FRAGMENTS), max_size=60))
 def test_generated_text_marks_cover_exact_findings(fragments: list[str]) -> None:
     text = "".join(fragments)
-    gates = ds_plugins.gates()
-    names = {gate.index: type(gate.plugin).__name__ for gate in gates}
-    marks = prefilter.marked_lines(text, gates)
-    marked = {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
-    assert _flagged_lines(text, "a.py") <= marked
+    assert _flagged_lines(text, "a.py") <= _marked_lines_by_plugin(text)
 
 
 def test_filter_calls_answer_as_detect_secrets_own_filter_loop(corpus: dict[str, str]) -> None:
@@ -381,11 +385,7 @@ def test_quoted_runs_with_too_few_distinct_characters_mark_nothing_a_plugin_need
     characters to reach the limit: adjacent, nested and mixed quotes still mark every line the
     plugins flag, and the fast path finds what detect-secrets' own loop finds."""
     text = "".join(pieces)
-    gates = ds_plugins.gates()
-    names = {gate.index: type(gate.plugin).__name__ for gate in gates}
-    marks = prefilter.marked_lines(text, gates)
-    marked = {(line, names[i]) for line, (_, indices) in marks.items() for i in indices}
-    assert _flagged_lines(text, "a.json") <= marked
+    assert _flagged_lines(text, "a.json") <= _marked_lines_by_plugin(text)
     assert ds_plugins.raw_secrets(text, "a.json", True) == ds_plugins.raw_secrets(text, "a.json", False)
 
 
