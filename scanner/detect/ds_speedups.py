@@ -97,7 +97,7 @@ def _entropy_over(charset: Iterable[str], data: str) -> float:
     return entropy
 
 
-_remembered_entropy = lru_cache(maxsize=16384)(_entropy_over)
+_remembered_entropy = lru_cache(maxsize=4096)(_entropy_over)
 
 
 def install(settings: object) -> None:

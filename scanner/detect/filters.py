@@ -137,7 +137,7 @@ def placeholder_reason(value: str, *, words: bool = True) -> str | None:
     return None
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def value_reason(value: str, *, min_length: int = 8, min_entropy: float = 2.5,
                  words_allowed: bool = False) -> str | None:
     """Name of the first filter that rejects ``value`` as a credential, or None to keep it.
