@@ -591,7 +591,8 @@ def main() -> None:
         subprocess.run([sys.executable, str(BENCH / "build_corpus.py"), *extra, *(["--force"] if args.force else [])],
                        check=True)
     elif args.cmd == "run":
-        run(args.corpus or ["small", "medium", "history", "redos"], args.only, args.skip, args.rounds, args.timeout)
+        run(args.corpus or ["small", "medium", "history", "releases", "redos"], args.only, args.skip, args.rounds,
+            args.timeout)
     elif args.cmd == "worst":
         worst(args.corpus or ["small", "redos"], args.top)
     elif args.cmd == "verify":
