@@ -648,6 +648,7 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
         worktree_blob_ids = head_tree_blobs(repo_root)
     worktree = None if worktree_blob_ids is not None else WorktreeIndex(repo_root, object_format(repo_root),
                                                                          max_blob_size)
+
     def in_worktree(blob: str, info: BlobInfo, size: int) -> bool:
         if worktree_blob_ids is not None:
             return any(worktree_blob_ids.get(p) == blob for p in info.paths)
