@@ -137,7 +137,7 @@ class Hit:
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Hits cross from detection workers by the hundred thousand: rebuilt with the repeated
         # names (provider, kind, rule) shared and no empty companions dict of their own.
-        return (_restore_hit, (self.provider, self.kind, self.secret, self.location, self.rule,
+        return (restore_hit, (self.provider, self.kind, self.secret, self.location, self.rule,
                                dict(self.companions) if self.companions else None, self.specific,
                                self.filtered_by))
 
@@ -150,8 +150,9 @@ _SHARED_SECRETS: dict[str, str] = {}
 arrives 100 times); dropped matches are not kept, so this holds what the report holds anyway."""
 
 
-def _restore_hit(provider: str, kind: str, secret: str, location: Location, rule: str,
+def restore_hit(provider: str, kind: str, secret: str, location: Location, rule: str,
                  companions: dict[str, str] | None, specific: bool, filtered_by: str | None) -> Hit:
+    """A hit received from a detection worker (unpickled or unpacked), its repeated names shared."""
     if filtered_by is None:
         secret = _SHARED_SECRETS.setdefault(secret, secret)
     return Hit(sys.intern(provider), sys.intern(kind), secret, location, sys.intern(rule),
