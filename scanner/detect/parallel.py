@@ -41,6 +41,7 @@ ignore SIGINT; the parent handles Ctrl-C and tears the pool down.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -101,6 +102,7 @@ def _worker_init(compiled: list[tuple[multimatch.Key, multimatch.Compiled]]) -> 
     from scanner.detect import ds_plugins
 
     ds_plugins.configure()
+    gc.freeze()  # imports and compiled rules live as long as the worker: no collection walks them
 
 
 class DetectionFailed(list[Hit]):
