@@ -43,12 +43,15 @@ or the caller passes the map it already has.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import os
+import queue
 import re
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -562,6 +565,57 @@ class WorktreeIndex:
             os.close(fd)
 
 
+class LabelsAhead:
+    """``label(key)`` for each key, computed in order by a thread that runs ahead of the caller.
+
+    Why: telling a history-only blob apart means hashing the work-tree file at its path (a read
+    and a SHA-1 per path: about a tenth of a history scan, on the thread that feeds the
+    detectors). ``os.read`` and ``hashlib`` release the GIL, so a second thread does it while the
+    blobs stream. At most ``ahead`` answers wait (memory bounded on any history); keys must be
+    asked in the given order, and may be skipped (a blob git reports missing).
+    """
+
+    def __init__(self, keys: list[str], label: Callable[[str], bool], ahead: int = 1024) -> None:
+        self._answers: queue.Queue[tuple[str, bool | BaseException]] = queue.Queue(maxsize=ahead)
+        self._label = label
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if keys:
+            self._thread = threading.Thread(target=self._run, args=(keys,), name="credreach-worktree-labels",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self, keys: list[str]) -> None:
+        for key in keys:
+            if self._stop.is_set():
+                return
+            try:
+                answer: bool | BaseException = self._label(key)
+            except Exception as exc:  # noqa: BLE001 - raised to the caller, in order
+                answer = exc
+            self._answers.put((key, answer))
+
+    def get(self, key: str) -> bool:
+        """The label of ``key`` (the keys before it that were never asked are passed over)."""
+        while True:
+            got, answer = self._answers.get()
+            if got == key:
+                if isinstance(answer, BaseException):
+                    raise answer
+                return answer
+
+    def close(self) -> None:
+        """Stop the thread (a stream ended early): it may be blocked on a full queue."""
+        self._stop.set()
+        if self._thread is None:
+            return
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._answers.get_nowait()
+            self._thread.join(timeout=0.05)
+
+
 def head_tree_blobs(repo: str) -> dict[str, str]:
     """path -> blob id of every file in HEAD's tree (a bare repository's "current content")."""
     try:
@@ -683,6 +737,8 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
     expect = getattr(sink, "expect", None)
     left = sum(attributed[blob].size for blob in wanted)
     scanned = 0
+    labels = LabelsAhead([blob for blob in wanted if blob not in flags],
+                         lambda blob: in_worktree(blob, attributed[blob], attributed[blob].size))
     try:
         for blob, content in stream_blobs(repo_root, wanted, missing):
             left -= len(content)
@@ -691,7 +747,7 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
             info = attributed[blob]
             history_only = flags.get(blob)
             if history_only is None:
-                history_only = not in_worktree(blob, info, info.size)
+                history_only = not labels.get(blob)
             origin = _history_location(info, history_only)
             if looks_binary(content):
                 sink.skip(origin.path, SKIP_BINARY)
@@ -701,6 +757,8 @@ def collect_git_history(repo_root: str, sink: Sink, worktree_blob_ids: Mapping[s
             scanned += 1
     except GitError as exc:
         sink.warn(f"{printable(repo_root)}: git history partly scanned ({exc})")
+    finally:
+        labels.close()
     for blob in dict.fromkeys(missing):
         known = attributed.get(blob)
         where = _history_location(known, True).path if known is not None else f"git:{printable(repo_root)}"
