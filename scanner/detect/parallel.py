@@ -47,6 +47,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -272,6 +273,11 @@ def unpack_results(packed: Packed) -> list[list[Hit]]:
         else:
             results.append(hits)
     return results
+
+
+def _modules_loaded(names: list[str]) -> dict[str, str | None]:
+    """Type of each module a worker has in ``sys.modules`` (tests: what a worker never imports)."""
+    return {name: type(sys.modules[name]).__name__ if name in sys.modules else None for name in names}
 
 
 def _warm_up() -> Packed:
