@@ -7,15 +7,17 @@ directories instead of reading every byte and copying it to a worker (which kept
 and left the workers waiting). Other sources hand over documents. The Collector passes both to
 :class:`OrderedDetector`, which
 
-* runs small scans inline (a worker pool costs ~0.3 s of CPU per worker to start; below
+* runs small scans inline (a worker pool costs ~0.15 s of CPU per worker to start; below
   ``min_parallel_bytes`` of text it is never started),
 * then batches documents (up to ~1 MB each) to worker processes, one per core,
-* keeps at most ``2 x workers`` batches *running or queued* in the pool, and waits for whichever
+* keeps at most ``workers + 1`` batches *running or queued* in the pool (what CPython's executor
+  moves to its call queue at once; a deeper queue left up to three megabytes behind when the input
+  ended, detected by whichever worker held them while the other had none), and waits for whichever
   finishes first, not for the oldest: one slow batch (a 5 MB minified bundle) no longer stalls
   the other worker behind it (finished batches wait, holding only their hits, until the ones
   before them are done),
 * detects inline in the parent while no worker has delivered yet (the workers spend their first
-  second importing and compiling), instead of waiting for them,
+  tenths of a second importing), instead of waiting for them,
 * hands workers the Hyperscan databases the parent compiled (:func:`multimatch.export_all`), so
   each worker loads them in microseconds instead of compiling them again, and
 * returns results strictly in submission order, interleaved with hits the sources report
@@ -358,7 +360,7 @@ class OrderedDetector(Generic[T]):
     def _batch_limit(self) -> int:
         if self._left is None:
             return BATCH_BYTES
-        # In flight at the end: about 2 x workers batches; each a fraction of what is left.
+        # In flight at the end: about workers + 1 batches; each a fraction of what is left.
         return max(MIN_BATCH_BYTES, min(BATCH_BYTES, self._left // (4 * self.workers)))
 
     def _start_pool(self) -> ProcessPoolExecutor:
@@ -437,7 +439,7 @@ class OrderedDetector(Generic[T]):
         pool.shutdown(wait=True, cancel_futures=True)
 
     def _full(self) -> bool:
-        return len(self._running) >= 2 * self.workers
+        return len(self._running) >= self.workers + 1
 
     def _poll(self) -> None:
         done = {f for f in self._running if f.done()}
