@@ -138,8 +138,8 @@ class Hit:
         # Hits cross from detection workers by the hundred thousand: rebuilt with the repeated
         # names (provider, kind, rule) shared and no empty companions dict of their own.
         return (restore_hit, (self.provider, self.kind, self.secret, self.location, self.rule,
-                               dict(self.companions) if self.companions else None, self.specific,
-                               self.filtered_by))
+                              dict(self.companions) if self.companions else None, self.specific,
+                              self.filtered_by))
 
 
 _NO_COMPANIONS: Mapping[str, str] = MappingProxyType({})
@@ -151,7 +151,7 @@ arrives 100 times); dropped matches are not kept, so this holds what the report 
 
 
 def restore_hit(provider: str, kind: str, secret: str, location: Location, rule: str,
-                 companions: dict[str, str] | None, specific: bool, filtered_by: str | None) -> Hit:
+                companions: dict[str, str] | None, specific: bool, filtered_by: str | None) -> Hit:
     """A hit received from a detection worker (unpickled or unpacked), its repeated names shared."""
     if filtered_by is None:
         secret = _SHARED_SECRETS.setdefault(secret, secret)

@@ -233,8 +233,8 @@ def pack_results(results: list[list[Hit]]) -> Packed:
         encoded: list[PackedHit] = []
         for hit in hits:
             loc = hit.location
-            place: PlaceKey = (loc.path, loc.source, loc.readable, loc.gitignored, loc.tracked, loc.store, loc.profile,
-                     loc.commit, loc.author_date, loc.history_only)
+            place: PlaceKey = (loc.path, loc.source, loc.readable, loc.gitignored, loc.tracked, loc.store,
+                               loc.profile, loc.commit, loc.author_date, loc.history_only)
             index = places.setdefault(place, len(places))
             encoded.append((hit.provider, hit.kind, hit.secret, index, loc.line, loc.column, hit.rule,
                             dict(hit.companions) if hit.companions else None, hit.specific, hit.filtered_by))
@@ -255,7 +255,7 @@ _PLAIN, _FILE, _NOT_READ, _FAILED = range(4)
 
 
 def unpack_results(packed: Packed) -> list[list[Hit]]:
-    """The results :func:`pack_results` packed, equal to what was detected (tests/test_parallel.py)."""
+    """The results :func:`pack_results` packed, equal to what was detected (tests/test_packed_results.py)."""
     places, batch = packed
     results: list[list[Hit]] = []
     for meta, encoded in batch:
