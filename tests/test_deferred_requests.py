@@ -14,7 +14,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT
+
+_PRELOADED = subprocess.run([sys.executable, "-c", "import sys; print('requests' in sys.modules)"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.strip() == "True"
+"""Whether this interpreter imports requests at start-up already (a site hook): nothing to defer."""
+pytestmark = pytest.mark.skipif(_PRELOADED, reason="this interpreter imports requests at start-up")
 
 
 def _python(code: str, cwd: Path) -> dict[str, object]:
