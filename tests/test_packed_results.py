@@ -102,30 +102,58 @@ def test_a_worker_batch_over_real_files_and_documents_unpacks_to_what_serial_det
     assert any(h.secret == TOKEN for h in from_worker[0]) and any(h.secret == TOKEN for h in from_worker[3])
 
 
-def test_the_batch_left_when_the_input_ends_is_shared_by_the_workers_and_kept_in_order(
+def test_the_batch_left_when_the_input_ends_is_shared_with_this_process_and_kept_in_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from scanner.detect import parallel
     from scanner.detect.parallel import OrderedDetector
 
     detector: OrderedDetector[int] = OrderedDetector(workers=2, min_parallel_bytes=0)
     sent: list[int] = []
-    real_flush = OrderedDetector._flush_batch
+    detected_here: list[str] = []
+    real_flush, real_inline = OrderedDetector._flush_batch, OrderedDetector._inline
 
     def counting_flush(self: OrderedDetector[int]) -> None:
         if self._batch:
             sent.append(len(self._batch))
         real_flush(self)
 
+    def counting_inline(self: OrderedDetector[int], item: parallel.Item) -> list[Hit]:
+        detected_here.append(item.origin.path)
+        return real_inline(self, item)
+
     monkeypatch.setattr(OrderedDetector, "_flush_batch", counting_flush)
+    monkeypatch.setattr(OrderedDetector, "_inline", counting_inline)
     docs = [Document(text, Location(f"f{i}.env", None, None, SourceKind.WORKSPACE), len(text))
             for i, text in enumerate(f"TOKEN_{n}={TOKEN[:-2]}{n:02d}\n" + "x = 1\n" * 500 for n in range(8))]
     ready: list[tuple[int, list[Hit]]] = []
     for number, doc in enumerate(docs):
         ready.extend(detector.submit(doc, number))
     assert sum(len(doc.text) for doc in docs) < parallel.BATCH_BYTES  # all eight wait in one batch
+    assert detector.pool_size == 1  # two detecting processes: one worker and this one
     ready.extend(detector.finish())
 
-    assert sent == [4, 4]  # split over the two workers, not sent whole to one
+    assert sent == [4]  # half to the worker...
+    assert detected_here == [f"f{n}.env" for n in range(4, 8)]  # ...half here, not all sent to one
     assert [tag for tag, _ in ready] == list(range(8))
     assert [[h.secret for h in hits if h.filtered_by is None] for _, hits in ready] == \
         [[f"{TOKEN[:-2]}{n:02d}"] for n in range(8)]
+
+
+def test_this_process_detects_small_files_while_the_pool_is_busy_and_order_is_kept(tmp_path: Path) -> None:
+    from scanner.detect.parallel import OrderedDetector
+
+    detector: OrderedDetector[int] = OrderedDetector(workers=2, min_parallel_bytes=0)
+    paths = []
+    for number in range(60):
+        path = tmp_path / f"app{number}.env"
+        path.write_text(f"GITHUB_TOKEN={TOKEN[:-2]}{number:02d}\n" + "# filler line\n" * 4000)
+        paths.append(path)
+    ready: list[tuple[int, list[Hit]]] = []
+    for number, path in enumerate(paths):
+        origin = Location(str(path), None, None, SourceKind.WORKSPACE)
+        ready.extend(detector.submit(FileRef(str(path), origin, path.stat().st_size, 1 << 20, False), number))
+    ready.extend(detector.finish())
+
+    assert [tag for tag, _ in ready] == list(range(60))
+    assert [[h.secret for h in hits if h.filtered_by is None] for _, hits in ready] == \
+        [[f"{TOKEN[:-2]}{n:02d}"] for n in range(60)]
